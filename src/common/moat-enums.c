@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright 2026 The Moat developers
+ */
+#define G_LOG_DOMAIN "moat-common"
+
+#include "config.h"
+
+#include "moat-enums.h"
+
+#include <string.h>
+
+static const char *const severity_names[] = { "info", "low", "medium", "high", "critical" };
+static const char *const risk_names[] = { "none", "low", "medium", "high", "critical" };
+static const char *const source_names[] = { "engine", "proxy", "detector", "device", "health" };
+static const char *const protection_names[] = { "unprotected", "protected", "degraded", "paused" };
+static const char *const store_state_names[] = { "opening", "ok", "disk-full", "error" };
+
+G_STATIC_ASSERT (G_N_ELEMENTS (severity_names) == MOAT_SEVERITY_LAST);
+G_STATIC_ASSERT (G_N_ELEMENTS (risk_names) == MOAT_RISK_LEVEL_LAST);
+G_STATIC_ASSERT (G_N_ELEMENTS (source_names) == MOAT_EVENT_SOURCE_LAST);
+G_STATIC_ASSERT (G_N_ELEMENTS (protection_names) == MOAT_PROTECTION_STATE_LAST);
+G_STATIC_ASSERT (G_N_ELEMENTS (store_state_names) == MOAT_STORE_STATE_LAST);
+
+static const char *
+name_of (const char *const *names, guint n_names, guint value)
+{
+  return value < n_names ? names[value] : NULL;
+}
+
+static gboolean
+value_of (const char *const *names, guint n_names, const char *str, guint *out)
+{
+  if (str == NULL)
+    return FALSE;
+  for (guint i = 0; i < n_names; i++)
+    {
+      if (strcmp (names[i], str) == 0)
+        {
+          *out = i;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+#define DEFINE_ENUM_STRINGS(Type, prefix, names)                                 \
+  const char *prefix##_to_string (Type value)                                    \
+  {                                                                              \
+    return name_of (names, G_N_ELEMENTS (names), (guint) value);                 \
+  }                                                                              \
+  gboolean prefix##_from_string (const char *str, Type *out)                     \
+  {                                                                              \
+    guint v;                                                                     \
+    if (!value_of (names, G_N_ELEMENTS (names), str, &v))                        \
+      return FALSE;                                                              \
+    if (out != NULL)                                                             \
+      *out = (Type) v;                                                           \
+    return TRUE;                                                                 \
+  }
+
+DEFINE_ENUM_STRINGS (MoatSeverity, moat_severity, severity_names)
+DEFINE_ENUM_STRINGS (MoatRiskLevel, moat_risk_level, risk_names)
+DEFINE_ENUM_STRINGS (MoatEventSource, moat_event_source, source_names)
+DEFINE_ENUM_STRINGS (MoatProtectionState, moat_protection_state, protection_names)
+DEFINE_ENUM_STRINGS (MoatStoreState, moat_store_state, store_state_names)
+
+MoatRiskLevel
+moat_risk_level_from_severity (MoatSeverity severity)
+{
+  switch (severity)
+    {
+    case MOAT_SEVERITY_INFO:
+      return MOAT_RISK_LEVEL_NONE;
+    case MOAT_SEVERITY_LOW:
+      return MOAT_RISK_LEVEL_LOW;
+    case MOAT_SEVERITY_MEDIUM:
+      return MOAT_RISK_LEVEL_MEDIUM;
+    case MOAT_SEVERITY_HIGH:
+      return MOAT_RISK_LEVEL_HIGH;
+    case MOAT_SEVERITY_CRITICAL:
+      return MOAT_RISK_LEVEL_CRITICAL;
+    default:
+      return MOAT_RISK_LEVEL_NONE;
+    }
+}
+
+static gboolean
+is_id_char (char c)
+{
+  return g_ascii_islower (c) || g_ascii_isdigit (c) || c == '_';
+}
+
+/**
+ * moat_threat_id_is_valid:
+ * @threat: a threat id such as `network.tls_interception`
+ *
+ * A threat id is `vector.kind`: a vector (`network`, `content`, `app`, `os`,
+ * or `moat` for Moat's own state), a dot, and a kind of lower-case letters,
+ * digits and underscores; at most 64 bytes.
+ */
+gboolean
+moat_threat_id_is_valid (const char *threat)
+{
+  static const char *const vectors[] = { "network", "content", "app", "os", "moat" };
+  const char *dot;
+  gsize len;
+  gboolean vector_ok = FALSE;
+
+  if (threat == NULL)
+    return FALSE;
+  len = strlen (threat);
+  if (len == 0 || len > 64)
+    return FALSE;
+  dot = strchr (threat, '.');
+  if (dot == NULL || dot[1] == '\0')
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (vectors); i++)
+    if ((gsize) (dot - threat) == strlen (vectors[i]) &&
+        strncmp (threat, vectors[i], dot - threat) == 0)
+      vector_ok = TRUE;
+  if (!vector_ok)
+    return FALSE;
+  for (const char *p = dot + 1; *p != '\0'; p++)
+    if (!is_id_char (*p))
+      return FALSE;
+  return TRUE;
+}
+
+/**
+ * moat_threat_id_matches:
+ * @threat: a threat id
+ * @pattern: an exact id, `vector.*`, or `*`
+ *
+ * Returns: whether @threat falls under @pattern
+ */
+gboolean
+moat_threat_id_matches (const char *threat, const char *pattern)
+{
+  gsize plen;
+
+  if (threat == NULL || pattern == NULL)
+    return FALSE;
+  if (strcmp (pattern, "*") == 0)
+    return TRUE;
+  plen = strlen (pattern);
+  if (plen >= 2 && pattern[plen - 1] == '*' && pattern[plen - 2] == '.')
+    return strncmp (threat, pattern, plen - 1) == 0;
+  return strcmp (threat, pattern) == 0;
+}
