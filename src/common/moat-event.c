@@ -286,7 +286,7 @@ moat_event_filter_new_from_variant (GVariant *variant, GError **error)
   g_autoptr(MoatEventFilter) filter = moat_event_filter_new ();
   GVariantIter iter;
   const char *key;
-  GVariant *value;
+  GVariant *value_iter;
 
   if (variant == NULL)
     return g_steal_pointer (&filter);
@@ -298,8 +298,12 @@ moat_event_filter_new_from_variant (GVariant *variant, GError **error)
     }
 
   g_variant_iter_init (&iter, variant);
-  while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
+  /* Not g_variant_iter_loop(): the loop returns early on bad input, and
+   * iter_loop would leak the current value then. */
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value_iter))
     {
+      g_autoptr(GVariant) value = value_iter;
+
       if (g_str_equal (key, "since") || g_str_equal (key, "until") ||
           g_str_equal (key, "before-id") || g_str_equal (key, "after-id"))
         {
