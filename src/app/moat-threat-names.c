@@ -261,8 +261,8 @@ moat_format_event_time (gint64     time,
 
   if (g_date_time_get_year (local) == g_date_time_get_year (now))
     /* Translators: date of an event this year, see strftime(3) */
-    return g_date_time_format (local, _("%e %b %H:%M"));
+    return g_date_time_format (local, _("%-d %b %H:%M"));
 
   /* Translators: date of an event in another year, see strftime(3) */
-  return g_date_time_format (local, _("%e %b %Y"));
+  return g_date_time_format (local, _("%-d %b %Y"));
 }
