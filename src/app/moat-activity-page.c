@@ -21,6 +21,8 @@
  */
 
 #define SEARCH_DELAY_MS 250
+/* From this width on, the search entry and the filters share one row. */
+#define WIDE_WIDTH 720
 
 /* Positions of the severity drop-down, lowest severity shown. */
 static const MoatSeverity severity_choices[] = {
@@ -42,6 +44,8 @@ struct _MoatActivityPage {
   guint            search_timeout_id;
 
   /* template children */
+  GtkBox            *filter_box;
+  GtkWidget         *dropdown_box;
   GtkSearchEntry    *search_entry;
   GtkDropDown       *severity_dropdown;
   GtkDropDown       *vector_dropdown;
@@ -242,6 +246,44 @@ moat_activity_page_grab_focus (GtkWidget *widget)
 }
 
 static void
+moat_activity_page_measure (GtkWidget      *widget,
+                            GtkOrientation  orientation,
+                            int             for_size,
+                            int            *minimum,
+                            int            *natural,
+                            int            *minimum_baseline,
+                            int            *natural_baseline)
+{
+  GtkWidget *child = gtk_widget_get_first_child (widget);
+
+  if (child != NULL)
+    gtk_widget_measure (child, orientation, for_size, minimum, natural,
+                        minimum_baseline, natural_baseline);
+}
+
+static void
+moat_activity_page_size_allocate (GtkWidget *widget,
+                                  int        width,
+                                  int        height,
+                                  int        baseline)
+{
+  MoatActivityPage *self = MOAT_ACTIVITY_PAGE (widget);
+  gboolean wide = width >= WIDE_WIDTH;
+  GtkOrientation orientation = wide ? GTK_ORIENTATION_HORIZONTAL : GTK_ORIENTATION_VERTICAL;
+
+  /* The filters' row depends only on the page's width, never the other way
+   * round, so switching here cannot loop. (No layout manager: GTK would not
+   * call this vfunc.) */
+  if (gtk_orientable_get_orientation (GTK_ORIENTABLE (self->filter_box)) != orientation)
+    {
+      gtk_orientable_set_orientation (GTK_ORIENTABLE (self->filter_box), orientation);
+      gtk_widget_set_hexpand (self->dropdown_box, !wide);
+    }
+
+  gtk_widget_allocate (gtk_widget_get_first_child (widget), width, height, baseline, NULL);
+}
+
+static void
 moat_activity_page_class_init (MoatActivityPageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -249,9 +291,13 @@ moat_activity_page_class_init (MoatActivityPageClass *klass)
 
   object_class->dispose = moat_activity_page_dispose;
   widget_class->grab_focus = moat_activity_page_grab_focus;
+  widget_class->measure = moat_activity_page_measure;
+  widget_class->size_allocate = moat_activity_page_size_allocate;
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/moatproject/Moat/moat-activity-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, MoatActivityPage, filter_box);
+  gtk_widget_class_bind_template_child (widget_class, MoatActivityPage, dropdown_box);
   gtk_widget_class_bind_template_child (widget_class, MoatActivityPage, search_entry);
   gtk_widget_class_bind_template_child (widget_class, MoatActivityPage, severity_dropdown);
   gtk_widget_class_bind_template_child (widget_class, MoatActivityPage, vector_dropdown);
@@ -264,8 +310,6 @@ moat_activity_page_class_init (MoatActivityPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_search_entry_activate_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_search_entry_stop_search_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_dropdown_notify_selected_cb);
-
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
 }
 
 static void

@@ -1,0 +1,203 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright 2026 The Moat developers
+"""UI test: moat against a seeded moatd on a private desktop (Xvfb, session bus,
+AT-SPI). Checks through the accessibility tree that the Overview shows the
+daemon's state and that the Activity list shows the seeded events and filters
+them; keeps screenshots at 1200 and 360 px under <build>/tests/ui/output/.
+
+Exit status: 0 pass, 1 fail, 77 skip (no Xvfb, AT-SPI or build products)."""
+
+import os
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import moatui  # noqa: E402
+from moatui import log, wait_for  # noqa: E402
+
+PROTECTION_TEXT = {
+    "protected": "This computer is protected",
+    "unprotected": "This computer is not protected",
+    "degraded": "This computer needs attention",
+    "paused": "Protection is paused",
+}
+RISK_TEXT = {
+    "none": "No Risk",
+    "low": "Low Risk",
+    "medium": "Medium Risk",
+    "high": "High Risk",
+    "critical": "Critical Risk",
+}
+
+results = []
+
+
+def check(name, func):
+    try:
+        func()
+        results.append((name, True))
+        print(f"ok {len(results)} {name}", flush=True)
+    except Exception:
+        results.append((name, False))
+        print(f"not ok {len(results)} {name}", flush=True)
+        for line in traceback.format_exc().splitlines():
+            print(f"# {line}")
+
+
+def seed_events():
+    now = int(time.time() * 1_000_000)
+    sec = 1_000_000
+    events = []
+    for i in range(30):
+        events.append((now - (300 - i) * sec, "proxy", "content.unwanted", "low",
+                       f"ads-{i}.example.net", "blocked", "{}"))
+    for i in range(3):
+        events.append((now - (100 - i) * sec, "proxy", "content.malware", "high",
+                       f"evil-download-{i}.example.org", "blocked", "{}"))
+    events.append((now - 50 * sec, "detector", "network.tls_interception", "critical",
+                   "cafe-wifi", "notified", "{}"))
+    events.append((now - 10 * sec, "proxy", "content.phishing", "medium",
+                   "login-bank.example.com", "blocked", "{}"))
+    return events
+
+
+def event_rows(a11y):
+    # MoatEventRow's accessible label: "threat, subject, severity severity, action, time"
+    return [n.get_name() for n in a11y.find(contains=" severity, ")]
+
+
+def main():
+    build_root = os.environ.get("MOAT_BUILD_ROOT")
+    if not build_root:
+        moatui.skip("MOAT_BUILD_ROOT is not set (run through meson test)")
+    out_dir = os.path.join(build_root, "tests", "ui", "output")
+    os.makedirs(out_dir, exist_ok=True)
+
+    desktop = moatui.Desktop(build_root)
+    try:
+        run(desktop, out_dir)
+    finally:
+        if any(not ok for _, ok in results) and getattr(desktop, "app_log_path", None):
+            with open(desktop.app_log_path) as f:
+                for line in f.read().splitlines()[-40:]:
+                    print(f"# moat: {line}")
+        desktop.close()
+
+    failed = sum(1 for _, ok in results if not ok)
+    print(f"1..{len(results)}")
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def run(desktop, out_dir):
+    desktop.start_moatd()
+    events = seed_events()
+    accepted = desktop.add_events(events)
+    log(f"seeded {accepted} events")
+    blocked = sum(1 for e in events if e[5] == "blocked")
+
+    desktop.set_window_size(1200, 800)
+    desktop.start_app()
+    a11y = moatui.A11y()
+    wait_for("moat on the accessibility bus", a11y.app, timeout=30)
+    wid = wait_for("the moat window", desktop.window_id, timeout=30)
+
+    def overview_shows_state():
+        def agree():
+            props = desktop.moatd_properties()
+            want_status = PROTECTION_TEXT[props["ProtectionState"]]
+            want_risk = RISK_TEXT[props["RiskLevel"]]
+            return (a11y.find(name=want_status, role="label") and
+                    a11y.find(name=want_risk, role="label")) and (want_status, want_risk)
+        status, risk = wait_for("the Overview to show moatd's protection state and risk", agree)
+        log(f"Overview shows “{status}” and “{risk}”")
+
+    check("overview shows the daemon's protection state and risk level", overview_shows_state)
+
+    def overview_shows_blocked_today():
+        want = f"{blocked} blocked today"
+        charts = wait_for(f"the chart to say “{want}”",
+                          lambda: [n for n in a11y.find(contains="blocked today")
+                                   if n.get_name().startswith(want)])
+        name = charts[0].get_name()
+        assert "Malware: 3" in name, name
+        assert "Unwanted content: 30" in name, name
+        assert "TLS interception" not in name, f"a notified event counted as blocked: {name}"
+        assert a11y.find(name=str(blocked), role="label"), "no total label"
+
+    check("overview charts what was blocked today", overview_shows_blocked_today)
+
+    def overview_lists_latest():
+        wait_for("the latest event on the Overview",
+                 lambda: a11y.find(name="login-bank.example.com"))
+
+    check("overview lists the latest events", overview_lists_latest)
+    desktop.screenshot(os.path.join(out_dir, "overview-1200.png"), wid)
+
+    def activity_lists_events():
+        buttons = wait_for("the Activity switcher", lambda: a11y.find(name="Activity",
+                                                                      role="page tab"))
+        a11y.click(buttons[0], desktop, wid)
+        rows = wait_for("event rows", lambda: len(event_rows(a11y)) >= 10 and event_rows(a11y))
+        log(f"{len(rows)} rows showing, first: {rows[0]}")
+        assert any(r.startswith("Phishing, login-bank.example.com, Medium severity, Blocked")
+                   for r in rows), rows[:5]
+        assert any(r.startswith("TLS interception, cafe-wifi, Critical severity, Notified")
+                   for r in rows), rows[:5]
+        assert any(r.startswith("Malware, evil-download-2.example.org, High severity")
+                   for r in rows), rows[:5]
+
+    check("activity lists the seeded events, newest first", activity_lists_events)
+    time.sleep(0.5)
+    desktop.screenshot(os.path.join(out_dir, "activity-1200.png"), wid)
+
+    def search_filters():
+        x, y, w, h = desktop.window_geometry(wid)
+        desktop.xdotool("mousemove", str(x + w // 2), str(y + h // 2))
+        desktop.xdotool("windowfocus", "--sync", wid)
+        desktop.xdotool("key", "ctrl+f")
+        desktop.xdotool("type", "--delay", "40", "evil")
+
+        def only_evil():
+            rows = event_rows(a11y)
+            return len(rows) == 3 and all("evil-download" in r for r in rows) and rows
+        rows = wait_for("the search to leave the three evil-download events", only_evil)
+        log(f"after searching “evil”: {rows}")
+        assert not a11y.find(contains="ads-1.example.net"), "a non-matching event is still shown"
+
+    check("typing a search filters the list", search_filters)
+    desktop.screenshot(os.path.join(out_dir, "activity-search-1200.png"), wid)
+
+    def search_without_matches():
+        desktop.xdotool("key", "ctrl+a")
+        desktop.xdotool("type", "--delay", "40", "nothing-like-this")
+        wait_for("the no-match state", lambda: a11y.find(name="No Matching Events"))
+        assert event_rows(a11y) == [], event_rows(a11y)
+        desktop.xdotool("key", "Escape")
+        wait_for("the full list again", lambda: len(event_rows(a11y)) >= 10)
+
+    check("a search without matches says so, Escape clears it", search_without_matches)
+
+    def narrow_window():
+        desktop.resize_window(wid, 360, 720)
+        wait_for("a 360 px window", lambda: desktop.window_geometry(wid)[2] == 360)
+        # At 360 px the view switcher moves to the bottom bar.
+        def bottom_switcher():
+            tabs = a11y.find(name="Overview", role="page tab")
+            return [t for t in tabs if a11y.center(t)[1] > 600]
+        tab = wait_for("the view switcher at the bottom", bottom_switcher)[0]
+        time.sleep(0.8)
+        desktop.screenshot(os.path.join(out_dir, "activity-360.png"), wid)
+        a11y.click(tab, desktop, wid)
+        time.sleep(0.8)
+        desktop.screenshot(os.path.join(out_dir, "overview-360.png"), wid)
+        x, y, w, h = desktop.window_geometry(wid)
+        assert w == 360, f"the window is {w} px wide: something needs more than 360 px"
+
+    check("the window works at 360 px", narrow_window)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
