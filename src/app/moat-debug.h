@@ -13,7 +13,8 @@ G_BEGIN_DECLS
  *                        to the window's first frame and to the first event row,
  *                        and at exit the longest main-loop stall (a 10 ms
  *                        G_PRIORITY_HIGH timeout records the gaps between its
- *                        dispatches).
+ *                        dispatches; building the window before the
+ *                        first frame is reported apart, as startup).
  *   MOAT_DEBUG_SCROLL=1  scrolls the Activity list from a tick callback, first
  *                        smoothly, then through the whole list, recording frame
  *                        intervals; prints them and quits.

@@ -31,6 +31,8 @@ struct _MoatWindow {
   /* template children */
   AdwToastOverlay      *toast_overlay;
   GtkStack             *main_stack;
+  AdwViewSwitcherTitle *switcher_title;
+  AdwViewSwitcherBar   *switcher_bar;
   AdwViewStack         *view_stack;
   MoatOverviewPage     *overview_page;
   MoatActivityPage     *activity_page;
@@ -45,6 +47,18 @@ struct _MoatWindow {
 G_DEFINE_FINAL_TYPE (MoatWindow, moat_window, ADW_TYPE_APPLICATION_WINDOW)
 
 static void
+show_main_page (MoatWindow *self,
+                const char *name)
+{
+  gboolean content = g_strcmp0 (name, "content") == 0;
+
+  gtk_stack_set_visible_child_name (self->main_stack, name);
+  /* Without the pages there is nothing to switch between. */
+  adw_view_switcher_title_set_view_switcher_enabled (self->switcher_title, content);
+  gtk_widget_set_visible (GTK_WIDGET (self->switcher_bar), content);
+}
+
+static void
 update_engine_state (MoatWindow *self)
 {
   gboolean running = self->client != NULL && moat_client_get_engine_running (self->client);
@@ -52,7 +66,7 @@ update_engine_state (MoatWindow *self)
   if (self->client == NULL)
     return;
 
-  gtk_stack_set_visible_child_name (self->main_stack, running ? "content" : "engine");
+  show_main_page (self, running ? "content" : "engine");
   gtk_widget_set_sensitive (GTK_WIDGET (self->start_engine_button), !self->starting_engine);
   gtk_button_set_label (self->start_engine_button,
                         self->starting_engine ? _("Starting…") : _("Start Engine"));
@@ -211,6 +225,8 @@ moat_window_class_init (MoatWindowClass *klass)
                                                "/io/github/moatproject/Moat/moat-window.ui");
   gtk_widget_class_bind_template_child (widget_class, MoatWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, MoatWindow, main_stack);
+  gtk_widget_class_bind_template_child (widget_class, MoatWindow, switcher_title);
+  gtk_widget_class_bind_template_child (widget_class, MoatWindow, switcher_bar);
   gtk_widget_class_bind_template_child (widget_class, MoatWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, MoatWindow, overview_page);
   gtk_widget_class_bind_template_child (widget_class, MoatWindow, activity_page);
@@ -240,7 +256,7 @@ moat_window_init (MoatWindow *self)
   if (g_settings_get_boolean (self->settings, "window-maximized"))
     gtk_window_maximize (GTK_WINDOW (self));
 
-  gtk_stack_set_visible_child_name (self->main_stack, "connecting");
+  show_main_page (self, "connecting");
   moat_debug_watch_window (GTK_WINDOW (self));
 }
 
@@ -289,7 +305,7 @@ moat_window_set_client_error (MoatWindow   *self,
   g_return_if_fail (MOAT_IS_WINDOW (self));
 
   adw_status_page_set_description (self->no_bus_page, error->message);
-  gtk_stack_set_visible_child_name (self->main_stack, "no-bus");
+  show_main_page (self, "no-bus");
 }
 
 void
