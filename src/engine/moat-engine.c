@@ -1,0 +1,981 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright 2026 The Moat developers
+ */
+#define G_LOG_DOMAIN "moat-engine"
+
+#include "config.h"
+
+#include "moat-engine.h"
+
+#include "moat-error.h"
+#include "moat-notifier.h"
+#include "moat-store.h"
+
+#include <errno.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+struct _MoatEngine
+{
+  GObject              parent_instance;
+
+  /* owned */
+  char                *data_dir;
+  char                *store_path;
+  GSettings           *settings;
+  MoatStore           *store;
+  MoatNotifier        *notifier;
+  GCancellable        *cancellable;
+  GPtrArray           *added;            /* MoatEvent *: waiting for the next ::events-added */
+  GArray              *active_threats;   /* MoatActiveThreat; stays empty until detectors exist */
+  char                *proxy_address;
+  char                *protection_summary;
+
+  guint                added_id;
+  gint64               last_added_time;  /* monotonic µs of the last ::events-added */
+  MoatProtectionState  protection_state;
+  MoatRiskLevel        risk_level;
+  MoatStoreState       last_store_state;
+  gboolean             started;
+  gboolean             shut_down;
+};
+
+G_DEFINE_FINAL_TYPE (MoatEngine, moat_engine, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_DATA_DIR,
+  PROP_SETTINGS,
+  PROP_STORE_PATH,
+  PROP_PROTECTION_STATE,
+  PROP_PROTECTION_SUMMARY,
+  PROP_RISK_LEVEL,
+  PROP_PROXY_ADDRESS,
+  PROP_STORE_STATE,
+  PROP_STORE_MESSAGE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+enum {
+  SIGNAL_EVENTS_ADDED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+apply_retention (MoatEngine *self)
+{
+  guint days = g_settings_get_uint (self->settings, "retention-days");
+  guint max_events = g_settings_get_uint (self->settings, "retention-max-events");
+
+  g_debug ("Retention: %u days, %u events", days, max_events);
+  moat_store_set_retention (self->store, days, max_events);
+}
+
+static void
+set_protection (MoatEngine          *self,
+                MoatProtectionState  state,
+                const char          *summary)
+{
+  g_object_freeze_notify (G_OBJECT (self));
+  if (self->protection_state != state)
+    {
+      g_info ("Protection state: %s (%s)", moat_protection_state_to_string (state), summary);
+      self->protection_state = state;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROTECTION_STATE]);
+    }
+  if (g_strcmp0 (self->protection_summary, summary) != 0)
+    {
+      g_free (self->protection_summary);
+      self->protection_summary = g_strdup (summary);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROTECTION_SUMMARY]);
+    }
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+/* What protects this computer, in one state and one honest sentence. */
+static void
+update_protection (MoatEngine *self)
+{
+  MoatStoreState store_state = moat_store_get_state (self->store);
+  const char *store_message = moat_store_get_message (self->store);
+
+  if (store_state == MOAT_STORE_STATE_DISK_FULL || store_state == MOAT_STORE_STATE_ERROR)
+    {
+      const char *summary = store_message != NULL && store_message[0] != '\0'
+        ? store_message : _("Moat cannot write its event history.");
+
+      set_protection (self, MOAT_PROTECTION_STATE_DEGRADED, summary);
+    }
+  else if (self->proxy_address == NULL || self->proxy_address[0] == '\0')
+    {
+      set_protection (self, MOAT_PROTECTION_STATE_UNPROTECTED,
+                      _("The filtering proxy is not running yet."));
+    }
+  else
+    {
+      g_autofree char *summary =
+        g_strdup_printf (_("Web traffic is filtered by Moat’s proxy at %s."), self->proxy_address);
+
+      set_protection (self, MOAT_PROTECTION_STATE_PROTECTED, summary);
+    }
+}
+
+static void
+update_risk_level (MoatEngine *self)
+{
+  MoatRiskLevel level = moat_engine_compute_risk_level ((const MoatActiveThreat *) self->active_threats->data,
+                                                        self->active_threats->len);
+
+  if (level != self->risk_level)
+    {
+      self->risk_level = level;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RISK_LEVEL]);
+    }
+}
+
+static gboolean
+emit_events_added_cb (gpointer user_data)
+{
+  MoatEngine *self = MOAT_ENGINE (user_data);
+  g_autoptr(GPtrArray) events = g_steal_pointer (&self->added);
+
+  self->added_id = 0;
+  self->added = g_ptr_array_new_with_free_func ((GDestroyNotify) moat_event_unref);
+  self->last_added_time = g_get_monotonic_time ();
+  if (events->len > 0)
+    g_signal_emit (self, signals[SIGNAL_EVENTS_ADDED], 0, events);
+  return G_SOURCE_REMOVE;
+}
+
+/* Coalesces the store's commits: at most one ::events-added per interval. The
+ * first batch after a quiet spell goes out at once (from the main loop), later
+ * ones wait for the rest of the interval and go out together. */
+static void
+schedule_events_added (MoatEngine *self)
+{
+  gint64 interval = MOAT_ENGINE_EVENTS_ADDED_INTERVAL_MS * G_TIME_SPAN_MILLISECOND;
+  gint64 elapsed;
+  guint delay_ms = 0;
+
+  if (self->added_id != 0 || self->shut_down)
+    return;
+  elapsed = g_get_monotonic_time () - self->last_added_time;
+  if (self->last_added_time != 0 && elapsed < interval)
+    delay_ms = (guint) ((interval - elapsed) / G_TIME_SPAN_MILLISECOND) + 1;
+  self->added_id = g_timeout_add (delay_ms, emit_events_added_cb, self);
+}
+
+static void
+on_store_events_committed_cb (MoatStore  *store,
+                              GPtrArray  *events,
+                              MoatEngine *self)
+{
+  for (guint i = 0; i < events->len; i++)
+    g_ptr_array_add (self->added, moat_event_ref (g_ptr_array_index (events, i)));
+  schedule_events_added (self);
+}
+
+static char *
+build_recovered_detail (const char *moved_aside, const char *store_path)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "moved_aside");
+  json_builder_add_string_value (builder, moved_aside);
+  json_builder_set_member_name (builder, "store");
+  json_builder_add_string_value (builder, store_path);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  return json_to_string (root, FALSE);
+}
+
+static void
+on_store_recovered_cb (MoatStore  *store,
+                       const char *moved_aside,
+                       MoatEngine *self)
+{
+  g_autofree char *detail = build_recovered_detail (moved_aside, self->store_path);
+  g_autoptr(MoatEvent) event = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_message ("The event store was damaged: moved it aside to %s and started a new one",
+             moved_aside);
+  event = moat_event_new (MOAT_EVENT_SOURCE_ENGINE, "moat.store_recovered",
+                          MOAT_SEVERITY_MEDIUM, self->store_path, "moved_aside", detail);
+  if (!moat_event_validate (event, &error))
+    {
+      g_warning ("Cannot record the store recovery: %s", error->message);
+      return;
+    }
+  moat_store_add_event (self->store, event);
+  /* The user is told even when they notify only about worse things. */
+  moat_notifier_add_event (self->notifier, event, MOAT_NOTIFY_FLAGS_ALWAYS);
+}
+
+static void
+on_store_state_changed_cb (MoatStore  *store,
+                           GParamSpec *pspec,
+                           MoatEngine *self)
+{
+  MoatStoreState state = moat_store_get_state (store);
+
+  if (state != self->last_store_state)
+    {
+      if (state == MOAT_STORE_STATE_DISK_FULL || state == MOAT_STORE_STATE_ERROR)
+        g_warning ("Event store %s: %s", moat_store_state_to_string (state),
+                   moat_store_get_message (store));
+      else if (state == MOAT_STORE_STATE_OK &&
+               (self->last_store_state == MOAT_STORE_STATE_DISK_FULL ||
+                self->last_store_state == MOAT_STORE_STATE_ERROR))
+        g_message ("Event store is writable again");
+      self->last_store_state = state;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STORE_STATE]);
+    }
+  update_protection (self);
+}
+
+static void
+on_store_message_changed_cb (MoatStore  *store,
+                             GParamSpec *pspec,
+                             MoatEngine *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STORE_MESSAGE]);
+  update_protection (self);
+}
+
+static void
+on_settings_changed_cb (GSettings  *settings,
+                        const char *key,
+                        MoatEngine *self)
+{
+  if (g_str_equal (key, "retention-days") || g_str_equal (key, "retention-max-events"))
+    apply_retention (self);
+}
+
+static void
+make_data_dir_in_thread (GTask        *task,
+                         gpointer      source_object,
+                         gpointer      task_data,
+                         GCancellable *cancellable)
+{
+  const char *dir = task_data;
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int saved_errno = errno;
+
+      g_task_return_new_error (task, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                               "Cannot create the data directory %s: %s",
+                               dir, g_strerror (saved_errno));
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+store_opened_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  MoatEngine *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+
+  if (!moat_store_open_finish (MOAT_STORE (object), result, &error))
+    {
+      g_prefix_error (&error, "opening the event store: ");
+      update_protection (self);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_debug ("Event store open at %s", self->store_path);
+  apply_retention (self);
+  update_protection (self);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+data_dir_made_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  MoatEngine *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+  GCancellable *cancellable;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  cancellable = g_task_get_cancellable (task);
+  moat_store_open_async (self->store, cancellable, store_opened_cb, g_steal_pointer (&task));
+}
+
+static void
+store_flushed_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!moat_store_flush_finish (MOAT_STORE (object), result, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+store_listed_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *events;
+
+  events = moat_store_list_events_finish (MOAT_STORE (object), result, &error);
+  if (events == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, events, (GDestroyNotify) g_ptr_array_unref);
+}
+
+static void
+store_counted_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  guint64 count = 0;
+
+  if (!moat_store_count_events_finish (MOAT_STORE (object), result, &count, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, g_memdup2 (&count, sizeof count), g_free);
+}
+
+static void
+store_category_counted_cb (GObject      *object,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  GHashTable *counts;
+
+  counts = moat_store_category_counts_finish (MOAT_STORE (object), result, &error);
+  if (counts == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, counts, (GDestroyNotify) g_hash_table_unref);
+}
+
+static void
+moat_engine_constructed (GObject *object)
+{
+  MoatEngine *self = MOAT_ENGINE (object);
+
+  G_OBJECT_CLASS (moat_engine_parent_class)->constructed (object);
+
+  if (self->data_dir == NULL)
+    self->data_dir = g_build_filename (g_get_user_data_dir (), "moat", NULL);
+  if (self->settings == NULL)
+    self->settings = g_settings_new (MOAT_ENGINE_SETTINGS_SCHEMA);
+  self->store_path = g_build_filename (self->data_dir, MOAT_ENGINE_STORE_FILENAME, NULL);
+
+  self->store = moat_store_new (self->store_path);
+  self->last_store_state = moat_store_get_state (self->store);
+  g_signal_connect_object (self->store, "events-committed",
+                           G_CALLBACK (on_store_events_committed_cb), self, 0);
+  g_signal_connect_object (self->store, "recovered",
+                           G_CALLBACK (on_store_recovered_cb), self, 0);
+  g_signal_connect_object (self->store, "notify::state",
+                           G_CALLBACK (on_store_state_changed_cb), self, 0);
+  g_signal_connect_object (self->store, "notify::message",
+                           G_CALLBACK (on_store_message_changed_cb), self, 0);
+
+  self->notifier = moat_notifier_new (self->settings);
+  g_signal_connect_object (self->settings, "changed",
+                           G_CALLBACK (on_settings_changed_cb), self, 0);
+
+  update_protection (self);
+  update_risk_level (self);
+}
+
+static void
+moat_engine_dispose (GObject *object)
+{
+  MoatEngine *self = MOAT_ENGINE (object);
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->added_id, g_source_remove);
+  if (self->store != NULL)
+    moat_store_close (self->store);
+  g_clear_object (&self->notifier);
+  g_clear_object (&self->store);
+  g_clear_object (&self->settings);
+  g_clear_object (&self->cancellable);
+
+  G_OBJECT_CLASS (moat_engine_parent_class)->dispose (object);
+}
+
+static void
+moat_engine_finalize (GObject *object)
+{
+  MoatEngine *self = MOAT_ENGINE (object);
+
+  g_clear_pointer (&self->added, g_ptr_array_unref);
+  g_clear_pointer (&self->active_threats, g_array_unref);
+  g_free (self->data_dir);
+  g_free (self->store_path);
+  g_free (self->proxy_address);
+  g_free (self->protection_summary);
+
+  G_OBJECT_CLASS (moat_engine_parent_class)->finalize (object);
+}
+
+static void
+moat_engine_get_property (GObject    *object,
+                          guint       prop_id,
+                          GValue     *value,
+                          GParamSpec *pspec)
+{
+  MoatEngine *self = MOAT_ENGINE (object);
+
+  switch (prop_id)
+    {
+    case PROP_DATA_DIR:
+      g_value_set_string (value, self->data_dir);
+      break;
+    case PROP_SETTINGS:
+      g_value_set_object (value, self->settings);
+      break;
+    case PROP_STORE_PATH:
+      g_value_set_string (value, self->store_path);
+      break;
+    case PROP_PROTECTION_STATE:
+      g_value_set_int (value, self->protection_state);
+      break;
+    case PROP_PROTECTION_SUMMARY:
+      g_value_set_string (value, moat_engine_get_protection_summary (self));
+      break;
+    case PROP_RISK_LEVEL:
+      g_value_set_int (value, self->risk_level);
+      break;
+    case PROP_PROXY_ADDRESS:
+      g_value_set_string (value, moat_engine_get_proxy_address (self));
+      break;
+    case PROP_STORE_STATE:
+      g_value_set_int (value, moat_engine_get_store_state (self));
+      break;
+    case PROP_STORE_MESSAGE:
+      g_value_set_string (value, moat_engine_get_store_message (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+moat_engine_set_property (GObject      *object,
+                          guint         prop_id,
+                          const GValue *value,
+                          GParamSpec   *pspec)
+{
+  MoatEngine *self = MOAT_ENGINE (object);
+
+  switch (prop_id)
+    {
+    case PROP_DATA_DIR:
+      self->data_dir = g_value_dup_string (value);
+      break;
+    case PROP_SETTINGS:
+      self->settings = g_value_dup_object (value);
+      break;
+    case PROP_PROXY_ADDRESS:
+      moat_engine_set_proxy_address (self, g_value_get_string (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+moat_engine_class_init (MoatEngineClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->constructed = moat_engine_constructed;
+  object_class->dispose = moat_engine_dispose;
+  object_class->finalize = moat_engine_finalize;
+  object_class->get_property = moat_engine_get_property;
+  object_class->set_property = moat_engine_set_property;
+
+  properties[PROP_DATA_DIR] =
+    g_param_spec_string ("data-dir", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SETTINGS] =
+    g_param_spec_object ("settings", NULL, NULL, G_TYPE_SETTINGS,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_STORE_PATH] =
+    g_param_spec_string ("store-path", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PROTECTION_STATE] =
+    g_param_spec_int ("protection-state", NULL, NULL,
+                      0, MOAT_PROTECTION_STATE_LAST - 1, MOAT_PROTECTION_STATE_UNPROTECTED,
+                      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PROTECTION_SUMMARY] =
+    g_param_spec_string ("protection-summary", NULL, NULL, "",
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_RISK_LEVEL] =
+    g_param_spec_int ("risk-level", NULL, NULL,
+                      0, MOAT_RISK_LEVEL_LAST - 1, MOAT_RISK_LEVEL_NONE,
+                      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PROXY_ADDRESS] =
+    g_param_spec_string ("proxy-address", NULL, NULL, "",
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_STORE_STATE] =
+    g_param_spec_int ("store-state", NULL, NULL,
+                      0, MOAT_STORE_STATE_LAST - 1, MOAT_STORE_STATE_OPENING,
+                      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_STORE_MESSAGE] =
+    g_param_spec_string ("store-message", NULL, NULL, "",
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * MoatEngine::events-added:
+   * @events: (element-type MoatEvent): committed events, oldest first
+   */
+  signals[SIGNAL_EVENTS_ADDED] =
+    g_signal_new ("events-added",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_PTR_ARRAY);
+}
+
+static void
+moat_engine_init (MoatEngine *self)
+{
+  self->cancellable = g_cancellable_new ();
+  self->added = g_ptr_array_new_with_free_func ((GDestroyNotify) moat_event_unref);
+  self->active_threats = g_array_new (FALSE, FALSE, sizeof (MoatActiveThreat));
+  self->proxy_address = g_strdup ("");
+  self->protection_state = MOAT_PROTECTION_STATE_UNPROTECTED;
+  self->risk_level = MOAT_RISK_LEVEL_NONE;
+}
+
+/**
+ * moat_engine_new:
+ * @data_dir: (nullable): where the store lives; NULL for $XDG_DATA_HOME/moat
+ * @settings: (nullable): the settings to follow; NULL for the default
+ *   io.github.moatproject.Moat settings (the schema must be installed)
+ */
+MoatEngine *
+moat_engine_new (const char *data_dir,
+                 GSettings  *settings)
+{
+  g_return_val_if_fail (settings == NULL || G_IS_SETTINGS (settings), NULL);
+
+  return g_object_new (MOAT_TYPE_ENGINE,
+                       "data-dir", data_dir,
+                       "settings", settings,
+                       NULL);
+}
+
+/**
+ * moat_engine_start_async:
+ *
+ * Creates the data directory and opens the store, both off the main loop,
+ * then applies the retention settings and follows their changes.
+ */
+void
+moat_engine_start_async (MoatEngine          *self,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GTask) mkdir_task = NULL;
+
+  g_return_if_fail (MOAT_IS_ENGINE (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, moat_engine_start_async);
+
+  if (self->started || self->shut_down)
+    {
+      g_task_return_new_error (task, MOAT_ERROR, MOAT_ERROR_FAILED,
+                               "The engine was already started");
+      return;
+    }
+  self->started = TRUE;
+
+  mkdir_task = g_task_new (self, cancellable, data_dir_made_cb, g_steal_pointer (&task));
+  g_task_set_source_tag (mkdir_task, make_data_dir_in_thread);
+  g_task_set_task_data (mkdir_task, g_strdup (self->data_dir), g_free);
+  g_task_run_in_thread (mkdir_task, make_data_dir_in_thread);
+}
+
+gboolean
+moat_engine_start_finish (MoatEngine    *self,
+                          GAsyncResult  *result,
+                          GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Re-reads what the settings say (SIGHUP). */
+void
+moat_engine_reload (MoatEngine *self)
+{
+  g_return_if_fail (MOAT_IS_ENGINE (self));
+
+  if (self->shut_down)
+    return;
+  apply_retention (self);
+  update_protection (self);
+}
+
+/**
+ * moat_engine_shutdown:
+ *
+ * Emits what is waiting for ::events-added, then flushes and closes the store.
+ * Blocks for the final commit: call it after the main loop has stopped.
+ * Idempotent.
+ */
+void
+moat_engine_shutdown (MoatEngine *self)
+{
+  g_return_if_fail (MOAT_IS_ENGINE (self));
+
+  if (self->shut_down)
+    return;
+  if (self->added_id != 0)
+    {
+      g_clear_handle_id (&self->added_id, g_source_remove);
+      emit_events_added_cb (self);
+    }
+  self->shut_down = TRUE;
+  g_cancellable_cancel (self->cancellable);
+  moat_store_close (self->store);
+}
+
+const char *
+moat_engine_get_data_dir (MoatEngine *self)
+{
+  g_return_val_if_fail (MOAT_IS_ENGINE (self), NULL);
+  return self->data_dir;
+}
+
+const char *
+moat_engine_get_store_path (MoatEngine *self)
+{
+  g_return_val_if_fail (MOAT_IS_ENGINE (self), NULL);
+  return self->store_path;
+}
+
+GSettings *
+moat_engine_get_settings (MoatEngine *self)
+{
+  g_return_val_if_fail (MOAT_IS_ENGINE (self), NULL);
+  return self->settings;
+}
+
+MoatProtectionState
+moat_engine_get_protection_state (MoatEngine *self)
+{
+  g_return_val_if_fail (MOAT_IS_ENGINE (self), MOAT_PROTECTION_STATE_UNPROTECTED);
+  return self->protection_state;
+}
+
+const char *
+moat_engine_get_protection_summary (MoatEngine *self)
+{
+  g_return_val_if_fail (MOAT_IS_ENGINE (self), NULL);
+  return self->protection_summary != NULL ? self->protection_summary : "";
+}
+
+MoatRiskLevel
+moat_engine_get_risk_level (MoatEngine *self)
+{
+  g_return_val_if_fail (MOAT_IS_ENGINE (self), MOAT_RISK_LEVEL_NONE);
+  return self->risk_level;
+}
+
+const char *
+moat_engine_get_proxy_address (MoatEngine *self)
+{
+  g_return_val_if_fail (MOAT_IS_ENGINE (self), NULL);
+  return self->proxy_address;
+}
+
+/**
+ * moat_engine_set_proxy_address:
+ * @address: (nullable): "host:port" of the running filtering proxy, or NULL/"" when it stopped
+ *
+ * For the proxy module (a later issue): protection follows the proxy.
+ */
+void
+moat_engine_set_proxy_address (MoatEngine *self,
+                               const char *address)
+{
+  g_return_if_fail (MOAT_IS_ENGINE (self));
+
+  if (address == NULL)
+    address = "";
+  if (g_strcmp0 (self->proxy_address, address) == 0)
+    return;
+  g_free (self->proxy_address);
+  self->proxy_address = g_strdup (address);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROXY_ADDRESS]);
+  update_protection (self);
+}
+
+MoatStoreState
+moat_engine_get_store_state (MoatEngine *self)
+{
+  g_return_val_if_fail (MOAT_IS_ENGINE (self), MOAT_STORE_STATE_ERROR);
+  return moat_store_get_state (self->store);
+}
+
+const char *
+moat_engine_get_store_message (MoatEngine *self)
+{
+  const char *message;
+
+  g_return_val_if_fail (MOAT_IS_ENGINE (self), NULL);
+  message = moat_store_get_message (self->store);
+  return message != NULL ? message : "";
+}
+
+/**
+ * moat_engine_record_event:
+ * @event: an event from any of Moat's parts or a test feed
+ *
+ * Checks the event (moat_event_validate()), queues it for the store and
+ * offers it to the notifier. Never blocks. It appears in ::events-added once
+ * committed.
+ *
+ * Returns: %FALSE with MOAT_ERROR_INVALID_ARGUMENT for an invalid event
+ */
+gboolean
+moat_engine_record_event (MoatEngine  *self,
+                          MoatEvent   *event,
+                          GError     **error)
+{
+  g_return_val_if_fail (MOAT_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (event != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!moat_event_validate (event, error))
+    return FALSE;
+  if (self->shut_down)
+    {
+      g_set_error_literal (error, MOAT_ERROR, MOAT_ERROR_FAILED, "The engine is shutting down");
+      return FALSE;
+    }
+  moat_store_add_event (self->store, event);
+  moat_notifier_add_event (self->notifier, event, MOAT_NOTIFY_FLAGS_NONE);
+  return TRUE;
+}
+
+/* Completes when everything recorded before the call is committed (or failed). */
+void
+moat_engine_flush_async (MoatEngine          *self,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (MOAT_IS_ENGINE (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, moat_engine_flush_async);
+  moat_store_flush_async (self->store, cancellable, store_flushed_cb, g_steal_pointer (&task));
+}
+
+gboolean
+moat_engine_flush_finish (MoatEngine    *self,
+                          GAsyncResult  *result,
+                          GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * moat_engine_list_events_async:
+ * @filter: (nullable): which events
+ * @limit: 1..1000
+ */
+void
+moat_engine_list_events_async (MoatEngine            *self,
+                               const MoatEventFilter *filter,
+                               guint64                offset,
+                               guint                  limit,
+                               GCancellable          *cancellable,
+                               GAsyncReadyCallback    callback,
+                               gpointer               user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(MoatEventFilter) all = NULL;
+
+  g_return_if_fail (MOAT_IS_ENGINE (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, moat_engine_list_events_async);
+  if (limit < 1 || limit > 1000)
+    {
+      g_task_return_new_error (task, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT,
+                               "The limit must be between 1 and 1000, not %u", limit);
+      return;
+    }
+  if (filter == NULL)
+    filter = all = moat_event_filter_new ();
+  moat_store_list_events_async (self->store, filter, offset, limit, cancellable,
+                                store_listed_cb, g_steal_pointer (&task));
+}
+
+/* Returns: (transfer container): MoatEvents */
+GPtrArray *
+moat_engine_list_events_finish (MoatEngine    *self,
+                                GAsyncResult  *result,
+                                GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+moat_engine_count_events_async (MoatEngine            *self,
+                                const MoatEventFilter *filter,
+                                GCancellable          *cancellable,
+                                GAsyncReadyCallback    callback,
+                                gpointer               user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(MoatEventFilter) all = NULL;
+
+  g_return_if_fail (MOAT_IS_ENGINE (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, moat_engine_count_events_async);
+  if (filter == NULL)
+    filter = all = moat_event_filter_new ();
+  moat_store_count_events_async (self->store, filter, cancellable,
+                                 store_counted_cb, g_steal_pointer (&task));
+}
+
+gboolean
+moat_engine_count_events_finish (MoatEngine    *self,
+                                 GAsyncResult  *result,
+                                 guint64       *out_count,
+                                 GError       **error)
+{
+  g_autofree guint64 *count = NULL;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  count = g_task_propagate_pointer (G_TASK (result), error);
+  if (count == NULL)
+    return FALSE;
+  if (out_count != NULL)
+    *out_count = *count;
+  return TRUE;
+}
+
+/**
+ * moat_engine_category_counts_async:
+ * @since: start of the window (inclusive, µs)
+ * @until: end of the window (exclusive), or 0 for no end
+ * @action: (nullable): only events with this action, or NULL/"" for all
+ */
+void
+moat_engine_category_counts_async (MoatEngine          *self,
+                                   gint64               since,
+                                   gint64               until,
+                                   const char          *action,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (MOAT_IS_ENGINE (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, moat_engine_category_counts_async);
+  if (since < 0 || until < 0 || (until != 0 && until < since))
+    {
+      g_task_return_new_error (task, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT,
+                               "The time window is invalid: it must satisfy 0 <= start <= end "
+                               "(or end 0)");
+      return;
+    }
+  if (action != NULL && !g_utf8_validate (action, -1, NULL))
+    {
+      g_task_return_new_error (task, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT,
+                               "The action is not valid UTF-8");
+      return;
+    }
+  moat_store_category_counts_async (self->store, since, until, action, cancellable,
+                                    store_category_counted_cb, g_steal_pointer (&task));
+}
+
+/* Returns: (transfer full): threat id (char *) to guint64 * count */
+GHashTable *
+moat_engine_category_counts_finish (MoatEngine    *self,
+                                    GAsyncResult  *result,
+                                    GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * moat_engine_compute_risk_level:
+ * @threats: (array length=n_threats) (nullable): the active threats
+ *
+ * The risk level of a device is that of its worst active threat: no active
+ * threat (or only informational ones) is "none", otherwise the most severe
+ * threat's severity decides. Items with an invalid threat id or an out-of-range
+ * severity are ignored. A pure function.
+ */
+MoatRiskLevel
+moat_engine_compute_risk_level (const MoatActiveThreat *threats,
+                                gsize                   n_threats)
+{
+  MoatRiskLevel level = MOAT_RISK_LEVEL_NONE;
+
+  g_return_val_if_fail (threats != NULL || n_threats == 0, MOAT_RISK_LEVEL_NONE);
+
+  for (gsize i = 0; i < n_threats; i++)
+    {
+      MoatRiskLevel item;
+
+      if (threats[i].threat == NULL || !moat_threat_id_is_valid (threats[i].threat))
+        continue;
+      if ((guint) threats[i].severity >= MOAT_SEVERITY_LAST)
+        continue;
+      item = moat_risk_level_from_severity (threats[i].severity);
+      level = MAX (level, item);
+    }
+  return level;
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright 2026 The Moat developers
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "moat-enums.h"
+#include "moat-event.h"
+
+G_BEGIN_DECLS
+
+#define MOAT_ENGINE_SETTINGS_SCHEMA "io.github.moatproject.Moat"
+#define MOAT_ENGINE_STORE_FILENAME "moat.db"
+
+/* At most this many ::events-added emissions per second. */
+#define MOAT_ENGINE_EVENTS_ADDED_INTERVAL_MS 250
+
+#define MOAT_TYPE_ENGINE (moat_engine_get_type ())
+G_DECLARE_FINAL_TYPE (MoatEngine, moat_engine, MOAT, ENGINE, GObject)
+
+/**
+ * MoatActiveThreat:
+ * @threat: a threat id (`vector.kind`)
+ * @severity: how bad it is
+ *
+ * One threat that is active right now, as the risk level sees it.
+ */
+typedef struct {
+  const char   *threat;
+  MoatSeverity  severity;
+} MoatActiveThreat;
+
+/*
+ * MoatEngine: ties Moat's modules together. No D-Bus, no GTK.
+ *
+ * Properties (all readable, with notify):
+ *   "protection-state" (int, MoatProtectionState), "protection-summary" (string),
+ *   "risk-level" (int, MoatRiskLevel), "proxy-address" (string, "" when no proxy),
+ *   "store-state" (int, MoatStoreState), "store-message" (string),
+ *   "data-dir" (string, construct-only), "store-path" (string).
+ * Signals:
+ *   ::events-added (GPtrArray *events): committed events, oldest first, coalesced
+ *     so that it is emitted at most every MOAT_ENGINE_EVENTS_ADDED_INTERVAL_MS.
+ */
+
+MoatEngine          *moat_engine_new                   (const char          *data_dir,
+                                                        GSettings           *settings);
+void                 moat_engine_start_async           (MoatEngine          *self,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+gboolean             moat_engine_start_finish          (MoatEngine          *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+void                 moat_engine_reload                (MoatEngine          *self);
+void                 moat_engine_shutdown              (MoatEngine          *self);
+
+const char          *moat_engine_get_data_dir          (MoatEngine          *self);
+const char          *moat_engine_get_store_path        (MoatEngine          *self);
+GSettings           *moat_engine_get_settings          (MoatEngine          *self);
+MoatProtectionState  moat_engine_get_protection_state  (MoatEngine          *self);
+const char          *moat_engine_get_protection_summary (MoatEngine         *self);
+MoatRiskLevel        moat_engine_get_risk_level        (MoatEngine          *self);
+const char          *moat_engine_get_proxy_address     (MoatEngine          *self);
+void                 moat_engine_set_proxy_address     (MoatEngine          *self,
+                                                        const char          *address);
+MoatStoreState       moat_engine_get_store_state       (MoatEngine          *self);
+const char          *moat_engine_get_store_message     (MoatEngine          *self);
+
+gboolean             moat_engine_record_event          (MoatEngine          *self,
+                                                        MoatEvent           *event,
+                                                        GError             **error);
+
+void                 moat_engine_flush_async           (MoatEngine          *self,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+gboolean             moat_engine_flush_finish          (MoatEngine          *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+void                 moat_engine_list_events_async     (MoatEngine            *self,
+                                                        const MoatEventFilter *filter,
+                                                        guint64                offset,
+                                                        guint                  limit,
+                                                        GCancellable          *cancellable,
+                                                        GAsyncReadyCallback    callback,
+                                                        gpointer               user_data);
+GPtrArray           *moat_engine_list_events_finish    (MoatEngine          *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+void                 moat_engine_count_events_async    (MoatEngine            *self,
+                                                        const MoatEventFilter *filter,
+                                                        GCancellable          *cancellable,
+                                                        GAsyncReadyCallback    callback,
+                                                        gpointer               user_data);
+gboolean             moat_engine_count_events_finish   (MoatEngine          *self,
+                                                        GAsyncResult        *result,
+                                                        guint64             *out_count,
+                                                        GError             **error);
+void                 moat_engine_category_counts_async (MoatEngine          *self,
+                                                        gint64               since,
+                                                        gint64               until,
+                                                        const char          *action,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+GHashTable          *moat_engine_category_counts_finish (MoatEngine         *self,
+                                                         GAsyncResult       *result,
+                                                         GError            **error);
+
+MoatRiskLevel        moat_engine_compute_risk_level    (const MoatActiveThreat *threats,
+                                                        gsize                   n_threats);
+
+G_END_DECLS

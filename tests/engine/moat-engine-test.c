@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright 2026 The Moat developers
+ */
+#include "config.h"
+
+#include "moat-engine.h"
+#include "moat-error.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#define WAIT_LIMIT_SECONDS 30
+
+typedef struct {
+  char       *tmpdir;
+  GSettings  *settings;
+  MoatEngine *engine;
+  guint       n_emissions;
+  guint       n_delivered;
+  gint64      last_id;
+  gboolean    ids_ascending;
+  gboolean    all_delivered;
+} Fixture;
+
+static gboolean
+on_wait_timeout_cb (gpointer user_data)
+{
+  gboolean *timed_out = user_data;
+
+  *timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the main context until *@flag, failing the test after WAIT_LIMIT_SECONDS. */
+static void
+wait_for (gboolean *flag)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add_seconds (WAIT_LIMIT_SECONDS, on_wait_timeout_cb, &timed_out);
+
+  while (!*flag && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  g_assert_false (timed_out);
+}
+
+static void
+async_result_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+static GAsyncResult *
+wait_result (GAsyncResult **result)
+{
+  gboolean done = FALSE;
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add_seconds (WAIT_LIMIT_SECONDS, on_wait_timeout_cb, &timed_out);
+
+  while (*result == NULL && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  done = *result != NULL;
+  if (!timed_out)
+    g_source_remove (id);
+  g_assert_true (done);
+  return *result;
+}
+
+static void
+start_engine (Fixture *fixture)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  fixture->engine = moat_engine_new (fixture->tmpdir, fixture->settings);
+  moat_engine_start_async (fixture->engine, NULL, async_result_cb, &result);
+  moat_engine_start_finish (fixture->engine, wait_result (&result), &error);
+  g_assert_no_error (error);
+}
+
+static void
+flush_engine (Fixture *fixture)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  moat_engine_flush_async (fixture->engine, NULL, async_result_cb, &result);
+  g_assert_true (moat_engine_flush_finish (fixture->engine, wait_result (&result), &error));
+  g_assert_no_error (error);
+}
+
+static GPtrArray *
+list_events (Fixture *fixture, const char *threat)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MoatEventFilter) filter = moat_event_filter_new ();
+  GPtrArray *events;
+
+  filter->threat = g_strdup (threat);
+  moat_engine_list_events_async (fixture->engine, filter, 0, 1000, NULL, async_result_cb, &result);
+  events = moat_engine_list_events_finish (fixture->engine, wait_result (&result), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (events);
+  return events;
+}
+
+static void
+fixture_set_up_unstarted (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  fixture->tmpdir = g_dir_make_tmp ("moat-engine-test-XXXXXX", &error);
+  g_assert_no_error (error);
+  fixture->settings = g_settings_new (MOAT_ENGINE_SETTINGS_SCHEMA);
+  g_settings_reset (fixture->settings, "notify-min-severity");
+  g_settings_reset (fixture->settings, "retention-days");
+  g_settings_reset (fixture->settings, "retention-max-events");
+  /* No notification server in unit tests; the notifier has its own test. */
+  g_settings_set_boolean (fixture->settings, "notifications-enabled", FALSE);
+  fixture->ids_ascending = TRUE;
+}
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  user_data)
+{
+  fixture_set_up_unstarted (fixture, user_data);
+  start_engine (fixture);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    {
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+
+          if (g_file_test (child, G_FILE_TEST_IS_DIR))
+            remove_tree (child);
+          else
+            g_unlink (child);
+        }
+    }
+  g_rmdir (path);
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  if (fixture->engine != NULL)
+    moat_engine_shutdown (fixture->engine);
+  g_clear_object (&fixture->engine);
+  g_clear_object (&fixture->settings);
+  remove_tree (fixture->tmpdir);
+  g_free (fixture->tmpdir);
+}
+
+static MoatEvent *
+make_event (guint i)
+{
+  g_autofree char *subject = g_strdup_printf ("host%u.example", i);
+
+  return moat_event_new (MOAT_EVENT_SOURCE_PROXY, "content.malware", MOAT_SEVERITY_HIGH,
+                         subject, "blocked", "{}");
+}
+
+static void
+on_events_added_cb (MoatEngine *engine,
+                    GPtrArray  *events,
+                    Fixture    *fixture)
+{
+  fixture->n_emissions++;
+  fixture->n_delivered += events->len;
+  for (guint i = 0; i < events->len; i++)
+    {
+      MoatEvent *event = g_ptr_array_index (events, i);
+
+      if (event->id <= fixture->last_id)
+        fixture->ids_ascending = FALSE;
+      fixture->last_id = event->id;
+    }
+  fixture->all_delivered = fixture->n_delivered >= 1000;
+}
+
+static void
+test_engine_start (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  g_autofree char *expected_path = g_build_filename (fixture->tmpdir, "moat.db", NULL);
+
+  g_assert_cmpint (moat_engine_get_store_state (fixture->engine), ==, MOAT_STORE_STATE_OK);
+  g_assert_cmpstr (moat_engine_get_store_message (fixture->engine), ==, "");
+  g_assert_cmpstr (moat_engine_get_store_path (fixture->engine), ==, expected_path);
+  g_assert_true (g_file_test (expected_path, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (moat_engine_get_risk_level (fixture->engine), ==, MOAT_RISK_LEVEL_NONE);
+  g_assert_cmpstr (moat_engine_get_proxy_address (fixture->engine), ==, "");
+
+  /* Honest: no proxy, no protection. */
+  g_assert_cmpint (moat_engine_get_protection_state (fixture->engine), ==,
+                   MOAT_PROTECTION_STATE_UNPROTECTED);
+  g_assert_cmpstr (moat_engine_get_protection_summary (fixture->engine), ==,
+                   "The filtering proxy is not running yet.");
+
+  moat_engine_set_proxy_address (fixture->engine, "127.0.0.1:8118");
+  g_assert_cmpint (moat_engine_get_protection_state (fixture->engine), ==,
+                   MOAT_PROTECTION_STATE_PROTECTED);
+  g_assert_nonnull (strstr (moat_engine_get_protection_summary (fixture->engine),
+                            "127.0.0.1:8118"));
+  moat_engine_set_proxy_address (fixture->engine, NULL);
+  g_assert_cmpint (moat_engine_get_protection_state (fixture->engine), ==,
+                   MOAT_PROTECTION_STATE_UNPROTECTED);
+}
+
+static void
+test_engine_events_added_coalesced (Fixture       *fixture,
+                                    gconstpointer  user_data)
+{
+  g_autoptr(GPtrArray) listed = NULL;
+
+  g_signal_connect (fixture->engine, "events-added", G_CALLBACK (on_events_added_cb), fixture);
+
+  for (guint i = 0; i < 1000; i++)
+    {
+      g_autoptr(MoatEvent) event = make_event (i);
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (moat_engine_record_event (fixture->engine, event, &error));
+      g_assert_no_error (error);
+    }
+  flush_engine (fixture);
+
+  wait_for (&fixture->all_delivered);
+  g_assert_cmpuint (fixture->n_delivered, ==, 1000);
+  g_assert_true (fixture->ids_ascending);
+  /* Coalesced: the daemon turns each emission into one D-Bus signal. */
+  g_assert_cmpuint (fixture->n_emissions, >=, 1);
+  g_assert_cmpuint (fixture->n_emissions, <, 100);
+
+  listed = list_events (fixture, NULL);
+  g_assert_cmpuint (listed->len, ==, 1000);
+}
+
+static void
+test_engine_invalid_event (Fixture       *fixture,
+                           gconstpointer  user_data)
+{
+  g_autoptr(MoatEvent) bad_threat = moat_event_new (MOAT_EVENT_SOURCE_PROXY, "bogus",
+                                                    MOAT_SEVERITY_HIGH, "x", "", "{}");
+  g_autoptr(MoatEvent) bad_detail = moat_event_new (MOAT_EVENT_SOURCE_PROXY, "content.malware",
+                                                    MOAT_SEVERITY_HIGH, "x", "", "not json");
+  g_autoptr(MoatEvent) bad_time = make_event (1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) listed = NULL;
+
+  g_assert_false (moat_engine_record_event (fixture->engine, bad_threat, &error));
+  g_assert_error (error, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  g_assert_false (moat_engine_record_event (fixture->engine, bad_detail, &error));
+  g_assert_error (error, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  bad_time->time = -5;
+  g_assert_false (moat_engine_record_event (fixture->engine, bad_time, &error));
+  g_assert_error (error, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  flush_engine (fixture);
+  listed = list_events (fixture, NULL);
+  g_assert_cmpuint (listed->len, ==, 0);
+}
+
+static void
+test_engine_queries (Fixture       *fixture,
+                     gconstpointer  user_data)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GAsyncResult) count_result = NULL;
+  g_autoptr(GAsyncResult) counts_result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) counts = NULL;
+  g_autoptr(MoatEvent) phish = moat_event_new (MOAT_EVENT_SOURCE_PROXY, "content.phishing",
+                                               MOAT_SEVERITY_HIGH, "bank.example", "blocked",
+                                               "{}");
+  g_autoptr(MoatEvent) wifi = moat_event_new (MOAT_EVENT_SOURCE_DETECTOR, "network.open_wifi",
+                                              MOAT_SEVERITY_LOW, "cafe", "notified", "{}");
+  guint64 count = 0;
+  guint64 *n;
+
+  g_assert_true (moat_engine_record_event (fixture->engine, phish, &error));
+  g_assert_true (moat_engine_record_event (fixture->engine, wifi, &error));
+  g_assert_true (moat_engine_record_event (fixture->engine, phish, &error));
+  g_assert_no_error (error);
+  flush_engine (fixture);
+
+  moat_engine_list_events_async (fixture->engine, NULL, 0, 0, NULL, async_result_cb, &result);
+  g_assert_null (moat_engine_list_events_finish (fixture->engine, wait_result (&result), &error));
+  g_assert_error (error, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  moat_engine_count_events_async (fixture->engine, NULL, NULL, async_result_cb, &count_result);
+  g_assert_true (moat_engine_count_events_finish (fixture->engine, wait_result (&count_result),
+                                                  &count, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count, ==, 3);
+
+  moat_engine_category_counts_async (fixture->engine, 0, 0, "blocked", NULL, async_result_cb,
+                                     &counts_result);
+  counts = moat_engine_category_counts_finish (fixture->engine, wait_result (&counts_result),
+                                               &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (counts), ==, 1);
+  n = g_hash_table_lookup (counts, "content.phishing");
+  g_assert_nonnull (n);
+  g_assert_cmpuint (*n, ==, 2);
+}
+
+static void
+test_engine_risk_level (void)
+{
+  const MoatActiveThreat none[] = {
+    { "network.open_wifi", MOAT_SEVERITY_INFO },
+  };
+  const MoatActiveThreat mixed[] = {
+    { "network.open_wifi", MOAT_SEVERITY_LOW },
+    { "content.phishing", MOAT_SEVERITY_HIGH },
+    { "os.outdated_patch", MOAT_SEVERITY_MEDIUM },
+  };
+  const MoatActiveThreat critical[] = {
+    { "os.rooted", MOAT_SEVERITY_MEDIUM },
+    { "network.tls_interception", MOAT_SEVERITY_CRITICAL },
+  };
+  const MoatActiveThreat junk[] = {
+    { "not a threat", MOAT_SEVERITY_CRITICAL },
+    { NULL, MOAT_SEVERITY_CRITICAL },
+    { "os.rooted", (MoatSeverity) 42 },
+    { "network.arp_spoof", MOAT_SEVERITY_LOW },
+  };
+
+  g_assert_cmpint (moat_engine_compute_risk_level (NULL, 0), ==, MOAT_RISK_LEVEL_NONE);
+  g_assert_cmpint (moat_engine_compute_risk_level (none, G_N_ELEMENTS (none)), ==,
+                   MOAT_RISK_LEVEL_NONE);
+  g_assert_cmpint (moat_engine_compute_risk_level (mixed, G_N_ELEMENTS (mixed)), ==,
+                   MOAT_RISK_LEVEL_HIGH);
+  g_assert_cmpint (moat_engine_compute_risk_level (mixed, 1), ==, MOAT_RISK_LEVEL_LOW);
+  g_assert_cmpint (moat_engine_compute_risk_level (critical, G_N_ELEMENTS (critical)), ==,
+                   MOAT_RISK_LEVEL_CRITICAL);
+  g_assert_cmpint (moat_engine_compute_risk_level (junk, G_N_ELEMENTS (junk)), ==,
+                   MOAT_RISK_LEVEL_LOW);
+}
+
+static void
+test_engine_recovered (Fixture       *fixture,
+                       gconstpointer  user_data)
+{
+  g_autofree char *db = g_build_filename (fixture->tmpdir, "moat.db", NULL);
+  g_autoptr(GString) garbage = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) listed = NULL;
+  g_autofree char *expected_prefix = NULL;
+  MoatEvent *event;
+  const char *moved;
+  const char *end;
+  g_autofree char *moved_path = NULL;
+
+  for (guint i = 0; i < 512; i++)
+    g_string_append (garbage, "This is not an SQLite database. ");
+  g_file_set_contents (db, garbage->str, garbage->len, &error);
+  g_assert_no_error (error);
+
+  /* The store warns about the damaged file; that is expected here. */
+  g_test_expect_message ("moat-store", G_LOG_LEVEL_WARNING, "*moat.db*");
+  start_engine (fixture);
+  flush_engine (fixture);
+  g_test_assert_expected_messages ();
+
+  listed = list_events (fixture, "moat.store_recovered");
+  g_assert_cmpuint (listed->len, ==, 1);
+  event = g_ptr_array_index (listed, 0);
+  g_assert_cmpstr (event->threat, ==, "moat.store_recovered");
+  g_assert_cmpint (event->severity, ==, MOAT_SEVERITY_MEDIUM);
+  g_assert_cmpint (event->source, ==, MOAT_EVENT_SOURCE_ENGINE);
+  g_assert_cmpstr (event->subject, ==, db);
+
+  /* The detail names the moved-aside file, and it is really there. */
+  expected_prefix = g_strdup_printf ("{\"moved_aside\":\"%s.corrupt-", db);
+  g_assert_true (g_str_has_prefix (event->detail, expected_prefix));
+  moved = event->detail + strlen ("{\"moved_aside\":\"");
+  end = strchr (moved, '"');
+  g_assert_nonnull (end);
+  moved_path = g_strndup (moved, end - moved);
+  g_assert_true (g_file_test (moved_path, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (moat_engine_get_store_state (fixture->engine), ==, MOAT_STORE_STATE_OK);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func, setup) \
+  g_test_add (path, Fixture, NULL, setup, func, fixture_tear_down)
+  ADD ("/moat/engine/start", test_engine_start, fixture_set_up);
+  ADD ("/moat/engine/events-added-coalesced", test_engine_events_added_coalesced, fixture_set_up);
+  ADD ("/moat/engine/invalid-event", test_engine_invalid_event, fixture_set_up);
+  ADD ("/moat/engine/queries", test_engine_queries, fixture_set_up);
+  ADD ("/moat/engine/recovered", test_engine_recovered, fixture_set_up_unstarted);
+#undef ADD
+  g_test_add_func ("/moat/engine/risk-level", test_engine_risk_level);
+
+  return g_test_run ();
+}
