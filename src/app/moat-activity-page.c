@@ -224,6 +224,7 @@ static void
 moat_activity_page_dispose (GObject *object)
 {
   MoatActivityPage *self = MOAT_ACTIVITY_PAGE (object);
+  GtkWidget *child;
 
   g_clear_handle_id (&self->search_timeout_id, g_source_remove);
   if (self->list_view != NULL)
@@ -233,6 +234,9 @@ moat_activity_page_dispose (GObject *object)
   g_clear_object (&self->events);
   g_clear_object (&self->client);
   gtk_widget_dispose_template (GTK_WIDGET (self), MOAT_TYPE_ACTIVITY_PAGE);
+  /* Template children without an id are ours to unparent. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+    gtk_widget_unparent (child);
 
   G_OBJECT_CLASS (moat_activity_page_parent_class)->dispose (object);
 }

@@ -126,9 +126,13 @@ static void
 moat_event_row_dispose (GObject *object)
 {
   MoatEventRow *self = MOAT_EVENT_ROW (object);
+  GtkWidget *child;
 
   moat_event_row_set_item (self, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), MOAT_TYPE_EVENT_ROW);
+  /* Template children without an id are ours to unparent. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+    gtk_widget_unparent (child);
 
   G_OBJECT_CLASS (moat_event_row_parent_class)->dispose (object);
 }

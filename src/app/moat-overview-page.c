@@ -285,12 +285,16 @@ static void
 moat_overview_page_dispose (GObject *object)
 {
   MoatOverviewPage *self = MOAT_OVERVIEW_PAGE (object);
+  GtkWidget *child;
 
   g_clear_handle_id (&self->refresh_id, g_source_remove);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->client);
   gtk_widget_dispose_template (GTK_WIDGET (self), MOAT_TYPE_OVERVIEW_PAGE);
+  /* Template children without an id are ours to unparent. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+    gtk_widget_unparent (child);
 
   G_OBJECT_CLASS (moat_overview_page_parent_class)->dispose (object);
 }
