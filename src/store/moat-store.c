@@ -1117,10 +1117,17 @@ like_pattern (const char *text)
 }
 
 /* Appends " WHERE ..." for @filter to @sql. Values only ever go in as bound
- * parameters, never into the SQL text. */
+ * parameters, never into the SQL text.
+ *
+ * @for_list: the rows are wanted in id order with a small LIMIT. Walking the
+ * table backwards by id then beats the (threat, time) index, which would find
+ * every match first and sort them all (50 ms for 25,000 of 100,000 rows, against
+ * well under 1 ms; a rare threat costs one scan of the table). The "+" keeps
+ * SQLite from using the index. Counts do use it. */
 static void
-append_where (GString *sql, GArray *args, const MoatEventFilter *filter)
+append_where (GString *sql, GArray *args, const MoatEventFilter *filter, gboolean for_list)
 {
+  const char *threat_col = for_list ? "+threat" : "threat";
   const char *sep = " WHERE ";
 #define COND(text) G_STMT_START { g_string_append (sql, sep); g_string_append (sql, text); \
                                   sep = " AND "; } G_STMT_END
@@ -1148,13 +1155,15 @@ append_where (GString *sql, GArray *args, const MoatEventFilter *filter)
           char *high = g_strndup (filter->threat, len - 1);
 
           high[len - 2] = '.' + 1;
-          COND ("threat >= ? AND threat < ?");
+          g_string_append_printf (sql, "%s%s >= ? AND %s < ?", sep, threat_col, threat_col);
+          sep = " AND ";
           add_text_arg (args, low);
           add_text_arg (args, high);
         }
       else
         {
-          COND ("threat = ?");
+          g_string_append_printf (sql, "%s%s = ?", sep, threat_col);
+          sep = " AND ";
           add_text_arg (args, g_strdup (filter->threat));
         }
     }
@@ -1231,7 +1240,7 @@ list_events (StoreCore *core, const MoatEventFilter *filter, guint64 offset, gui
   int rc;
 
   assert_store_thread (core);
-  append_where (sql, args, filter);
+  append_where (sql, args, filter, TRUE);
   g_string_append (sql, filter != NULL && filter->ascending ? " ORDER BY id ASC" :
                                                               " ORDER BY id DESC");
   g_string_append (sql, " LIMIT ? OFFSET ?");
@@ -1260,7 +1269,7 @@ count_events (StoreCore *core, const MoatEventFilter *filter, guint64 *out, GErr
   int rc;
 
   assert_store_thread (core);
-  append_where (sql, args, filter);
+  append_where (sql, args, filter, FALSE);
   stmt = prepare (core, sql->str, NULL, error);
   if (stmt == NULL)
     return FALSE;

@@ -10,8 +10,9 @@
 
 #include <glib/gstdio.h>
 
-/* Inserts 100,000 events through the public API and reports events/s,
- * from the first moat_store_add_event() to the flush that commits the last. */
+/* Inserts 100,000 events through the public API and reports events/s, from the
+ * first moat_store_add_event() to the flush that commits the last; then times
+ * the reads the GUI and moatctl make on that many rows. */
 
 #define N_EVENTS 100000
 
@@ -29,6 +30,54 @@ wait_for (GAsyncResult **slot)
   while (*slot == NULL)
     g_main_context_iteration (NULL, TRUE);
   return g_steal_pointer (slot);
+}
+
+static const char *const threats[] = {
+  "content.malware", "content.phishing", "content.unwanted", "network.dns_hijack",
+};
+
+static double
+time_list (MoatStore *store, const MoatEventFilter *filter, guint64 offset)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  GAsyncResult *slot = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  moat_store_list_events_async (store, filter, offset, 100, NULL, done_cb, &slot);
+  result = wait_for (&slot);
+  events = moat_store_list_events_finish (store, result, NULL);
+  g_assert_nonnull (events);
+  return (g_get_monotonic_time () - start) / 1000.0;
+}
+
+static double
+time_count (MoatStore *store, const MoatEventFilter *filter)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  GAsyncResult *slot = NULL;
+  gint64 start = g_get_monotonic_time ();
+  guint64 count = 0;
+
+  moat_store_count_events_async (store, filter, NULL, done_cb, &slot);
+  result = wait_for (&slot);
+  g_assert_true (moat_store_count_events_finish (store, result, &count, NULL));
+  return (g_get_monotonic_time () - start) / 1000.0;
+}
+
+static double
+time_categories (MoatStore *store, gint64 since)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GHashTable) counts = NULL;
+  GAsyncResult *slot = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  moat_store_category_counts_async (store, since, 0, "blocked", NULL, done_cb, &slot);
+  result = wait_for (&slot);
+  counts = moat_store_category_counts_finish (store, result, NULL);
+  g_assert_nonnull (counts);
+  return (g_get_monotonic_time () - start) / 1000.0;
 }
 
 static void
@@ -77,7 +126,8 @@ main (int argc, char **argv)
   for (guint i = 0; i < N_EVENTS; i++)
     {
       g_autofree char *subject = g_strdup_printf ("host-%u.example.com", i);
-      g_autoptr(MoatEvent) event = moat_event_new (MOAT_EVENT_SOURCE_PROXY, "content.malware",
+      g_autoptr(MoatEvent) event = moat_event_new (MOAT_EVENT_SOURCE_PROXY,
+                                                   threats[i % G_N_ELEMENTS (threats)],
                                                    MOAT_SEVERITY_HIGH, subject, "blocked",
                                                    "{\"list\":\"urlhaus\",\"rule\":\"||example.com^\"}");
 
@@ -95,6 +145,23 @@ main (int argc, char **argv)
   g_print ("store-insert: %d events in %.3f s, %.0f events/s, %" G_GUINT64_FORMAT
            " transactions\n", N_EVENTS, seconds, N_EVENTS / seconds,
            moat_store_get_commit_count (store));
+
+  {
+    g_autoptr(MoatEventFilter) none = moat_event_filter_new ();
+    g_autoptr(MoatEventFilter) threat = moat_event_filter_new ();
+    g_autoptr(MoatEventFilter) search = moat_event_filter_new ();
+
+    threat->threat = g_strdup ("network.*");
+    search->search = g_strdup ("host-4242");
+    g_print ("store-read: newest 100: %.2f ms; newest 100 of network.*: %.2f ms; "
+             "100 at offset 50000: %.2f ms; search: %.2f ms\n",
+             time_list (store, none, 0), time_list (store, threat, 0),
+             time_list (store, none, 50000), time_list (store, search, 0));
+    g_print ("store-read: count all: %.2f ms; count network.*: %.2f ms; "
+             "category counts (last day, blocked): %.2f ms\n",
+             time_count (store, none), time_count (store, threat),
+             time_categories (store, g_get_real_time () - G_TIME_SPAN_DAY));
+  }
   moat_store_close (store);
   g_clear_object (&store);
   while (g_main_context_iteration (NULL, FALSE))
