@@ -1,0 +1,592 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright 2026 The Moat developers
+ */
+#define G_LOG_DOMAIN "moatd"
+
+#include "config.h"
+
+#include "moat-daemon.h"
+
+#include "moat-dbus-generated.h"
+#include "moat-enums.h"
+#include "moat-error.h"
+#include "moat-event.h"
+
+#include <string.h>
+
+/* One EventsAdded signal carries at most about this many bytes; a bigger batch
+ * (only a flood of huge events makes one) is split so no message nears the
+ * bus's size limit. */
+#define EVENTS_ADDED_MAX_BYTES (16 * 1024 * 1024)
+
+struct _MoatDaemon
+{
+  GObject                parent_instance;
+
+  /* owned */
+  MoatEngine            *engine;
+  MoatDBusMoat1         *skeleton;
+#if MOAT_ENABLE_TEST_API
+  MoatDBusMoat1Testing  *testing;
+#endif
+  GCancellable          *cancellable;
+  GHashTable            *in_flight;     /* sender (char *) -> GUINT_TO_POINTER (calls) */
+
+  gboolean               exported;
+};
+
+G_DEFINE_FINAL_TYPE (MoatDaemon, moat_daemon, G_TYPE_OBJECT)
+
+/* One method call in flight: owns the invocation until it is completed. */
+typedef struct {
+  MoatDaemon            *self;        /* owned */
+  GDBusMethodInvocation *invocation;  /* owned: completing it consumes it */
+  char                  *sender;
+} Call;
+
+static const char *
+sender_of (GDBusMethodInvocation *invocation)
+{
+  const char *sender = g_dbus_method_invocation_get_sender (invocation);
+
+  return sender != NULL ? sender : "";
+}
+
+/* Completes @invocation with @error (transfer full) in the MOAT_ERROR domain. */
+static void
+return_error (GDBusMethodInvocation *invocation,
+              GError                *error)
+{
+  moat_error_convert (&error);
+  g_dbus_method_invocation_return_gerror (invocation, error);
+  g_error_free (error);
+}
+
+/* Counts the call against its sender's limit; refuses it (completing the
+ * invocation) and returns NULL when the sender has too many in flight. */
+static Call *
+call_begin (MoatDaemon            *self,
+            GDBusMethodInvocation *invocation)
+{
+  const char *sender = sender_of (invocation);
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->in_flight, sender));
+  Call *call;
+
+  if (n >= MOAT_DAEMON_MAX_CALLS_PER_SENDER)
+    {
+      g_debug ("Refusing a call from %s: %u calls in flight", sender, n);
+      g_dbus_method_invocation_return_error (invocation, MOAT_ERROR, MOAT_ERROR_LIMIT_EXCEEDED,
+                                             "Too many calls in flight (at most %u per client)",
+                                             MOAT_DAEMON_MAX_CALLS_PER_SENDER);
+      return NULL;
+    }
+  g_hash_table_replace (self->in_flight, g_strdup (sender), GUINT_TO_POINTER (n + 1));
+
+  call = g_new0 (Call, 1);
+  call->self = g_object_ref (self);
+  call->invocation = invocation;
+  call->sender = g_strdup (sender);
+  return call;
+}
+
+static void
+call_end (Call *call)
+{
+  MoatDaemon *self = call->self;
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->in_flight, call->sender));
+
+  if (n <= 1)
+    g_hash_table_remove (self->in_flight, call->sender);
+  else
+    g_hash_table_replace (self->in_flight, g_strdup (call->sender), GUINT_TO_POINTER (n - 1));
+
+  /* Every path completes the invocation before it ends the call. */
+  g_warn_if_fail (call->invocation == NULL);
+  g_free (call->sender);
+  g_object_unref (call->self);
+  g_free (call);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Call, call_end)
+
+static void
+call_return_error (Call   *call,
+                   GError *error)
+{
+  return_error (g_steal_pointer (&call->invocation), error);
+}
+
+static gboolean
+transform_protection_state (GBinding     *binding,
+                            const GValue *from,
+                            GValue       *to,
+                            gpointer      user_data)
+{
+  const char *nick = moat_protection_state_to_string (g_value_get_int (from));
+
+  g_value_set_string (to, nick != NULL ? nick : "unprotected");
+  return TRUE;
+}
+
+static gboolean
+transform_risk_level (GBinding     *binding,
+                      const GValue *from,
+                      GValue       *to,
+                      gpointer      user_data)
+{
+  const char *nick = moat_risk_level_to_string (g_value_get_int (from));
+
+  g_value_set_string (to, nick != NULL ? nick : "none");
+  return TRUE;
+}
+
+static gboolean
+transform_store_state (GBinding     *binding,
+                       const GValue *from,
+                       GValue       *to,
+                       gpointer      user_data)
+{
+  const char *nick = moat_store_state_to_string (g_value_get_int (from));
+
+  g_value_set_string (to, nick != NULL ? nick : "error");
+  return TRUE;
+}
+
+static gsize
+event_size (const MoatEvent *event)
+{
+  return 64 + strlen (event->threat) + strlen (event->subject) +
+         strlen (event->action) + strlen (event->detail);
+}
+
+static void
+on_engine_events_added_cb (MoatEngine *engine,
+                           GPtrArray  *events,
+                           MoatDaemon *self)
+{
+  guint start = 0;
+
+  if (!self->exported)
+    return;
+
+  /* One batch from the engine is one EventsAdded signal (split only past
+   * EVENTS_ADDED_MAX_BYTES). */
+  while (start < events->len)
+    {
+      g_autoptr(GPtrArray) chunk = g_ptr_array_new ();
+      gsize bytes = 0;
+
+      for (; start < events->len; start++)
+        {
+          MoatEvent *event = g_ptr_array_index (events, start);
+          gsize size = event_size (event);
+
+          if (chunk->len > 0 && bytes + size > EVENTS_ADDED_MAX_BYTES)
+            break;
+          g_ptr_array_add (chunk, event);
+          bytes += size;
+        }
+      moat_dbus_moat1_emit_events_added (self->skeleton, moat_events_to_variant (chunk));
+    }
+}
+
+static void
+list_events_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(Call) call = user_data;
+  g_autoptr(GPtrArray) events = NULL;
+  GError *error = NULL;
+
+  events = moat_engine_list_events_finish (MOAT_ENGINE (object), result, &error);
+  if (events == NULL)
+    {
+      call_return_error (call, error);
+      return;
+    }
+  moat_dbus_moat1_complete_list_events (call->self->skeleton, g_steal_pointer (&call->invocation),
+                                        moat_events_to_variant (events));
+}
+
+static gboolean
+on_handle_list_events_cb (MoatDBusMoat1         *skeleton,
+                          GDBusMethodInvocation *invocation,
+                          GVariant              *arg_filter,
+                          guint64                arg_offset,
+                          guint                  arg_limit,
+                          MoatDaemon            *self)
+{
+  g_autoptr(MoatEventFilter) filter = NULL;
+  GError *error = NULL;
+  Call *call;
+
+  filter = moat_event_filter_new_from_variant (arg_filter, &error);
+  if (filter == NULL)
+    {
+      return_error (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  if (arg_limit < 1 || arg_limit > 1000)
+    {
+      g_dbus_method_invocation_return_error (invocation, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT,
+                                             "The limit must be between 1 and 1000, not %u",
+                                             arg_limit);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  call = call_begin (self, invocation);
+  if (call == NULL)
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  moat_engine_list_events_async (self->engine, filter, arg_offset, arg_limit, self->cancellable,
+                                 list_events_cb, call);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+count_events_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(Call) call = user_data;
+  GError *error = NULL;
+  guint64 count = 0;
+
+  if (!moat_engine_count_events_finish (MOAT_ENGINE (object), result, &count, &error))
+    {
+      call_return_error (call, error);
+      return;
+    }
+  moat_dbus_moat1_complete_count_events (call->self->skeleton, g_steal_pointer (&call->invocation),
+                                         count);
+}
+
+static gboolean
+on_handle_count_events_cb (MoatDBusMoat1         *skeleton,
+                           GDBusMethodInvocation *invocation,
+                           GVariant              *arg_filter,
+                           MoatDaemon            *self)
+{
+  g_autoptr(MoatEventFilter) filter = NULL;
+  GError *error = NULL;
+  Call *call;
+
+  filter = moat_event_filter_new_from_variant (arg_filter, &error);
+  if (filter == NULL)
+    {
+      return_error (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  call = call_begin (self, invocation);
+  if (call == NULL)
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  moat_engine_count_events_async (self->engine, filter, self->cancellable, count_events_cb, call);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+category_counts_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(Call) call = user_data;
+  g_autoptr(GHashTable) counts = NULL;
+  GError *error = NULL;
+  GVariantBuilder builder;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  counts = moat_engine_category_counts_finish (MOAT_ENGINE (object), result, &error);
+  if (counts == NULL)
+    {
+      call_return_error (call, error);
+      return;
+    }
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{st}"));
+  g_hash_table_iter_init (&iter, counts);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_variant_builder_add (&builder, "{st}", (const char *) key, *(guint64 *) value);
+  moat_dbus_moat1_complete_get_category_counts (call->self->skeleton,
+                                                g_steal_pointer (&call->invocation),
+                                                g_variant_builder_end (&builder));
+}
+
+static gboolean
+on_handle_get_category_counts_cb (MoatDBusMoat1         *skeleton,
+                                  GDBusMethodInvocation *invocation,
+                                  gint64                 arg_start_time,
+                                  gint64                 arg_end_time,
+                                  const char            *arg_action,
+                                  MoatDaemon            *self)
+{
+  Call *call;
+
+  if (arg_start_time < 0 || arg_end_time < 0 ||
+      (arg_end_time != 0 && arg_end_time < arg_start_time))
+    {
+      g_dbus_method_invocation_return_error_literal (invocation, MOAT_ERROR,
+                                                     MOAT_ERROR_INVALID_ARGUMENT,
+                                                     "The time window is invalid: start must "
+                                                     "not be negative nor after the end");
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  if (strlen (arg_action) > MOAT_EVENT_ACTION_MAX)
+    {
+      g_dbus_method_invocation_return_error (invocation, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT,
+                                             "The action is longer than %u bytes",
+                                             MOAT_EVENT_ACTION_MAX);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  call = call_begin (self, invocation);
+  if (call == NULL)
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  moat_engine_category_counts_async (self->engine, arg_start_time, arg_end_time, arg_action,
+                                     self->cancellable, category_counts_cb, call);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+#if MOAT_ENABLE_TEST_API
+static MoatEvent *
+event_from_testing_variant (GVariant  *value,
+                            guint      index,
+                            GError   **error)
+{
+  g_autoptr(MoatEvent) event = NULL;
+  gint64 time;
+  const char *source, *threat, *severity, *subject, *action, *detail;
+  MoatEventSource source_value;
+  MoatSeverity severity_value;
+
+  g_variant_get (value, "(x&s&s&s&s&s&s)", &time, &source, &threat, &severity,
+                 &subject, &action, &detail);
+  if (!moat_event_source_from_string (source, &source_value))
+    {
+      g_set_error (error, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT,
+                   "Event %u: “%.64s” is not a source", index, source);
+      return NULL;
+    }
+  if (!moat_severity_from_string (severity, &severity_value))
+    {
+      g_set_error (error, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT,
+                   "Event %u: “%.64s” is not a severity", index, severity);
+      return NULL;
+    }
+  event = moat_event_new (source_value, threat, severity_value, subject, action, detail);
+  if (time != 0)
+    event->time = time;
+  if (!moat_event_validate (event, error))
+    {
+      g_prefix_error (error, "Event %u: ", index);
+      return NULL;
+    }
+  return g_steal_pointer (&event);
+}
+
+static gboolean
+on_handle_add_events_cb (MoatDBusMoat1Testing  *testing,
+                         GDBusMethodInvocation *invocation,
+                         GVariant              *arg_events,
+                         MoatDaemon            *self)
+{
+  g_autoptr(GPtrArray) events = NULL;
+  gsize n = g_variant_n_children (arg_events);
+  GError *error = NULL;
+
+  if (n > MOAT_DAEMON_MAX_ADD_EVENTS)
+    {
+      g_dbus_method_invocation_return_error (invocation, MOAT_ERROR, MOAT_ERROR_LIMIT_EXCEEDED,
+                                             "At most %u events per call, not %" G_GSIZE_FORMAT,
+                                             MOAT_DAEMON_MAX_ADD_EVENTS, n);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
+  /* All or nothing: check every event before the first is recorded. */
+  events = g_ptr_array_new_full (n, (GDestroyNotify) moat_event_unref);
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr(GVariant) value = g_variant_get_child_value (arg_events, i);
+      MoatEvent *event = event_from_testing_variant (value, i, &error);
+
+      if (event == NULL)
+        {
+          return_error (invocation, error);
+          return G_DBUS_METHOD_INVOCATION_HANDLED;
+        }
+      g_ptr_array_add (events, event);
+    }
+  for (guint i = 0; i < events->len; i++)
+    {
+      if (!moat_engine_record_event (self->engine, g_ptr_array_index (events, i), &error))
+        {
+          g_prefix_error (&error, "Event %u: ", i);
+          return_error (invocation, error);
+          return G_DBUS_METHOD_INVOCATION_HANDLED;
+        }
+    }
+  moat_dbus_moat1_testing_complete_add_events (testing, invocation, events->len);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+flush_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(Call) call = user_data;
+  GError *error = NULL;
+
+  if (!moat_engine_flush_finish (MOAT_ENGINE (object), result, &error))
+    {
+      call_return_error (call, error);
+      return;
+    }
+  moat_dbus_moat1_testing_complete_flush (call->self->testing, g_steal_pointer (&call->invocation));
+}
+
+static gboolean
+on_handle_flush_cb (MoatDBusMoat1Testing  *testing,
+                    GDBusMethodInvocation *invocation,
+                    MoatDaemon            *self)
+{
+  Call *call = call_begin (self, invocation);
+
+  if (call == NULL)
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  moat_engine_flush_async (self->engine, self->cancellable, flush_cb, call);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+#endif
+
+static void
+moat_daemon_dispose (GObject *object)
+{
+  MoatDaemon *self = MOAT_DAEMON (object);
+
+  moat_daemon_unexport (self);
+  g_cancellable_cancel (self->cancellable);
+  if (self->engine != NULL)
+    g_signal_handlers_disconnect_by_data (self->engine, self);
+  g_clear_object (&self->skeleton);
+#if MOAT_ENABLE_TEST_API
+  g_clear_object (&self->testing);
+#endif
+  g_clear_object (&self->engine);
+  g_clear_object (&self->cancellable);
+
+  G_OBJECT_CLASS (moat_daemon_parent_class)->dispose (object);
+}
+
+static void
+moat_daemon_finalize (GObject *object)
+{
+  MoatDaemon *self = MOAT_DAEMON (object);
+
+  g_clear_pointer (&self->in_flight, g_hash_table_unref);
+
+  G_OBJECT_CLASS (moat_daemon_parent_class)->finalize (object);
+}
+
+static void
+moat_daemon_class_init (MoatDaemonClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = moat_daemon_dispose;
+  object_class->finalize = moat_daemon_finalize;
+}
+
+static void
+moat_daemon_init (MoatDaemon *self)
+{
+  self->cancellable = g_cancellable_new ();
+  self->in_flight = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}
+
+MoatDaemon *
+moat_daemon_new (MoatEngine *engine)
+{
+  MoatDaemon *self;
+
+  g_return_val_if_fail (MOAT_IS_ENGINE (engine), NULL);
+
+  self = g_object_new (MOAT_TYPE_DAEMON, NULL);
+  self->engine = g_object_ref (engine);
+
+  self->skeleton = moat_dbus_moat1_skeleton_new ();
+  moat_dbus_moat1_set_version (self->skeleton, PACKAGE_VERSION);
+  moat_dbus_moat1_set_start_time (self->skeleton, g_get_real_time ());
+  g_object_bind_property_full (engine, "protection-state", self->skeleton, "protection-state",
+                               G_BINDING_SYNC_CREATE, transform_protection_state, NULL, NULL, NULL);
+  g_object_bind_property (engine, "protection-summary", self->skeleton, "protection-summary",
+                          G_BINDING_SYNC_CREATE);
+  g_object_bind_property_full (engine, "risk-level", self->skeleton, "risk-level",
+                               G_BINDING_SYNC_CREATE, transform_risk_level, NULL, NULL, NULL);
+  g_object_bind_property (engine, "proxy-address", self->skeleton, "proxy-address",
+                          G_BINDING_SYNC_CREATE);
+  g_object_bind_property_full (engine, "store-state", self->skeleton, "store-state",
+                               G_BINDING_SYNC_CREATE, transform_store_state, NULL, NULL, NULL);
+  g_object_bind_property (engine, "store-message", self->skeleton, "store-message",
+                          G_BINDING_SYNC_CREATE);
+
+  g_signal_connect (self->skeleton, "handle-list-events",
+                    G_CALLBACK (on_handle_list_events_cb), self);
+  g_signal_connect (self->skeleton, "handle-count-events",
+                    G_CALLBACK (on_handle_count_events_cb), self);
+  g_signal_connect (self->skeleton, "handle-get-category-counts",
+                    G_CALLBACK (on_handle_get_category_counts_cb), self);
+  g_signal_connect (engine, "events-added", G_CALLBACK (on_engine_events_added_cb), self);
+
+#if MOAT_ENABLE_TEST_API
+  self->testing = moat_dbus_moat1_testing_skeleton_new ();
+  g_signal_connect (self->testing, "handle-add-events",
+                    G_CALLBACK (on_handle_add_events_cb), self);
+  g_signal_connect (self->testing, "handle-flush", G_CALLBACK (on_handle_flush_cb), self);
+#endif
+
+  return self;
+}
+
+/**
+ * moat_daemon_export:
+ *
+ * Exports io.github.moatproject.Moat1 (and, in test builds, its Testing
+ * interface) at MOAT_DBUS_PATH on @connection.
+ */
+gboolean
+moat_daemon_export (MoatDaemon       *self,
+                    GDBusConnection  *connection,
+                    GError          **error)
+{
+  g_return_val_if_fail (MOAT_IS_DAEMON (self), FALSE);
+  g_return_val_if_fail (G_IS_DBUS_CONNECTION (connection), FALSE);
+
+  if (self->exported)
+    return TRUE;
+  if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->skeleton),
+                                         connection, MOAT_DBUS_PATH, error))
+    return FALSE;
+#if MOAT_ENABLE_TEST_API
+  if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->testing),
+                                         connection, MOAT_DBUS_PATH, error))
+    {
+      g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->skeleton));
+      return FALSE;
+    }
+  g_info ("Test API io.github.moatproject.Moat1.Testing is exported");
+#endif
+  self->exported = TRUE;
+  return TRUE;
+}
+
+void
+moat_daemon_unexport (MoatDaemon *self)
+{
+  g_return_if_fail (MOAT_IS_DAEMON (self));
+
+  if (!self->exported)
+    return;
+  self->exported = FALSE;
+  g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->skeleton));
+#if MOAT_ENABLE_TEST_API
+  g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->testing));
+#endif
+}
