@@ -20,6 +20,8 @@ typedef struct {
   gint64      last_id;
   gboolean    ids_ascending;
   gboolean    all_delivered;
+  guint       expected;
+  GArray     *emission_times;  /* gint64, monotonic µs */
 } Fixture;
 
 static gboolean
@@ -125,6 +127,8 @@ fixture_set_up_unstarted (Fixture       *fixture,
   /* No notification server in unit tests; the notifier has its own test. */
   g_settings_set_boolean (fixture->settings, "notifications-enabled", FALSE);
   fixture->ids_ascending = TRUE;
+  fixture->expected = 1000;
+  fixture->emission_times = g_array_new (FALSE, FALSE, sizeof (gint64));
 }
 
 static void
@@ -166,6 +170,7 @@ fixture_tear_down (Fixture       *fixture,
   g_clear_object (&fixture->settings);
   remove_tree (fixture->tmpdir);
   g_free (fixture->tmpdir);
+  g_array_unref (fixture->emission_times);
 }
 
 static MoatEvent *
@@ -182,6 +187,8 @@ on_events_added_cb (MoatEngine *engine,
                     GPtrArray  *events,
                     Fixture    *fixture)
 {
+  gint64 now = g_get_monotonic_time ();
+
   fixture->n_emissions++;
   fixture->n_delivered += events->len;
   for (guint i = 0; i < events->len; i++)
@@ -192,7 +199,8 @@ on_events_added_cb (MoatEngine *engine,
         fixture->ids_ascending = FALSE;
       fixture->last_id = event->id;
     }
-  fixture->all_delivered = fixture->n_delivered >= 1000;
+  fixture->all_delivered = fixture->n_delivered >= fixture->expected;
+  g_array_append_val (fixture->emission_times, now);
 }
 
 static void
@@ -243,6 +251,7 @@ test_engine_events_added_coalesced (Fixture       *fixture,
   flush_engine (fixture);
 
   wait_for (&fixture->all_delivered);
+  g_test_message ("1000 events arrived in %u ::events-added emissions", fixture->n_emissions);
   g_assert_cmpuint (fixture->n_delivered, ==, 1000);
   g_assert_true (fixture->ids_ascending);
   /* Coalesced: the daemon turns each emission into one D-Bus signal. */
@@ -251,6 +260,41 @@ test_engine_events_added_coalesced (Fixture       *fixture,
 
   listed = list_events (fixture, NULL);
   g_assert_cmpuint (listed->len, ==, 1000);
+}
+
+static void
+test_engine_events_added_interval (Fixture       *fixture,
+                                   gconstpointer  user_data)
+{
+  g_signal_connect (fixture->engine, "events-added", G_CALLBACK (on_events_added_cb), fixture);
+  fixture->expected = 20;
+
+  /* Twenty separate commits in quick succession: the engine spaces its
+   * emissions at least MOAT_ENGINE_EVENTS_ADDED_INTERVAL_MS apart and loses
+   * nothing in between. */
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autoptr(MoatEvent) event = make_event (i);
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (moat_engine_record_event (fixture->engine, event, &error));
+      g_assert_no_error (error);
+      flush_engine (fixture);
+    }
+  wait_for (&fixture->all_delivered);
+
+  g_test_message ("20 commits arrived in %u ::events-added emissions", fixture->n_emissions);
+  g_assert_cmpuint (fixture->n_delivered, ==, 20);
+  g_assert_true (fixture->ids_ascending);
+  g_assert_cmpuint (fixture->emission_times->len, ==, fixture->n_emissions);
+  for (guint i = 1; i < fixture->emission_times->len; i++)
+    {
+      gint64 gap = g_array_index (fixture->emission_times, gint64, i) -
+                   g_array_index (fixture->emission_times, gint64, i - 1);
+
+      /* A lower bound the engine enforces, not a speed assertion. */
+      g_assert_cmpint (gap, >=, MOAT_ENGINE_EVENTS_ADDED_INTERVAL_MS * G_TIME_SPAN_MILLISECOND);
+    }
 }
 
 static void
@@ -416,6 +460,7 @@ main (int   argc,
   g_test_add (path, Fixture, NULL, setup, func, fixture_tear_down)
   ADD ("/moat/engine/start", test_engine_start, fixture_set_up);
   ADD ("/moat/engine/events-added-coalesced", test_engine_events_added_coalesced, fixture_set_up);
+  ADD ("/moat/engine/events-added-interval", test_engine_events_added_interval, fixture_set_up);
   ADD ("/moat/engine/invalid-event", test_engine_invalid_event, fixture_set_up);
   ADD ("/moat/engine/queries", test_engine_queries, fixture_set_up);
   ADD ("/moat/engine/recovered", test_engine_recovered, fixture_set_up_unstarted);
