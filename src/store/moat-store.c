@@ -23,7 +23,7 @@
  * in a separate reference-counted StoreCore, so the thread never holds a
  * reference to the GObject: the last unref of the store always happens on the
  * owner's side, where dispose can join the thread. Results go back to the owner
- * context with g_main_context_invoke_full(); those closures hold the core and
+ * context as idle sources; those closures hold the core and
  * find the store through a weak reference, so a store that is gone is simply
  * not told.
  *
@@ -139,6 +139,21 @@ static GPrivate store_thread_core;
 /* Every SQLite call runs on the store thread; anything else is a programmer error. */
 #define assert_store_thread(core) \
   g_assert_true (g_private_get (&store_thread_core) == (core))
+
+/* Runs @func on the owner context at its next iteration, never right here.
+ * Not g_main_context_invoke(): called from the store thread with the global
+ * default context as owner, it would run @func on the store thread whenever
+ * it can acquire that context. Idle sources of one priority run in order. */
+static void
+run_on_owner (GMainContext *owner, GSourceFunc func, gpointer data, GDestroyNotify notify)
+{
+  g_autoptr(GSource) source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, data, notify);
+  g_source_set_static_name (source, "[moat-store] owner callback");
+  g_source_attach (source, owner);
+}
 
 /* ---- core ---- */
 
@@ -263,8 +278,7 @@ complete_request_cb (gpointer data)
 static void
 finish_request (StoreCore *core, Request *req)
 {
-  g_main_context_invoke_full (core->owner_context, G_PRIORITY_DEFAULT,
-                              complete_request_cb, req, (GDestroyNotify) request_free);
+  run_on_owner (core->owner_context, complete_request_cb, req, (GDestroyNotify) request_free);
 }
 
 /* ---- things the owner context is told ---- */
@@ -340,8 +354,7 @@ emit_on_owner (StoreCore *core, EmitKind kind, MoatStoreState state, const char 
   em->state = state;
   em->text = g_strdup (text);
   em->events = events != NULL ? g_ptr_array_ref (events) : NULL;
-  g_main_context_invoke_full (core->owner_context, G_PRIORITY_DEFAULT,
-                              emit_cb, em, (GDestroyNotify) emission_free);
+  run_on_owner (core->owner_context, emit_cb, em, (GDestroyNotify) emission_free);
 }
 
 static void
