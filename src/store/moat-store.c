@@ -31,6 +31,11 @@
  * onto core->requests and events onto core->pending, both under core->mutex,
  * and signals core->cond. The store thread waits on the cond with a deadline:
  * the batch delay, the retry delay after a failed write, or the next prune.
+ *
+ * Full disk: a write past RLIMIT_FSIZE raises SIGXFSZ, whose default action
+ * kills the process. A process that uses the store (moatd) must ignore it with
+ * signal (SIGXFSZ, SIG_IGN) so that the write fails with EFBIG instead, which
+ * the store handles like ENOSPC: keep the batch, report DISK_FULL, retry.
  */
 
 #define BATCH_MAX 2000
