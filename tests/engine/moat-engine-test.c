@@ -7,7 +7,9 @@
 #include "moat-error.h"
 
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #define WAIT_LIMIT_SECONDS 30
 
@@ -450,6 +452,114 @@ test_engine_recovered (Fixture       *fixture,
   g_assert_cmpint (moat_engine_get_store_state (fixture->engine), ==, MOAT_STORE_STATE_OK);
 }
 
+static void
+on_protection_changed_cb (MoatEngine *engine,
+                          GParamSpec *pspec,
+                          gboolean   *changed)
+{
+  *changed = TRUE;
+}
+
+static void
+wait_for_protection (Fixture *fixture, MoatProtectionState state)
+{
+  while (moat_engine_get_protection_state (fixture->engine) != state)
+    {
+      gboolean changed = FALSE;
+      gulong id = g_signal_connect (fixture->engine, "notify::protection-state",
+                                    G_CALLBACK (on_protection_changed_cb), &changed);
+
+      wait_for (&changed);
+      g_signal_handler_disconnect (fixture->engine, id);
+    }
+}
+
+static gsize
+file_size (const char *path)
+{
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 ? (gsize) st.st_size : 0;
+}
+
+static void
+set_file_size_limit (rlim_t limit)
+{
+  struct rlimit rl;
+
+  g_assert_cmpint (getrlimit (RLIMIT_FSIZE, &rl), ==, 0);
+  rl.rlim_cur = limit;
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &rl), ==, 0);
+}
+
+static void
+record_many (Fixture *fixture, guint n, gsize subject_len)
+{
+  g_autofree char *padding = g_strnfill (subject_len, 'x');
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *subject = g_strdup_printf ("%u.%s", i, padding);
+      g_autoptr(MoatEvent) event = moat_event_new (MOAT_EVENT_SOURCE_PROXY, "content.malware",
+                                                   MOAT_SEVERITY_HIGH, subject, "blocked", "{}");
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (moat_engine_record_event (fixture->engine, event, &error));
+      g_assert_no_error (error);
+    }
+}
+
+static void
+test_engine_disk_full (Fixture       *fixture,
+                       gconstpointer  user_data)
+{
+  g_autofree char *wal = NULL;
+  gboolean flushed = FALSE;
+
+  if (!g_test_subprocess ())
+    {
+      /* The file size limit must not leak into the other tests. */
+      g_test_trap_subprocess (NULL, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_test_trap_assert_passed ();
+      return;
+    }
+
+  /* As in moatd: writes past RLIMIT_FSIZE fail with EFBIG instead of killing
+   * us. The store and the engine warn about the full disk on purpose. */
+  signal (SIGXFSZ, SIG_IGN);
+  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+
+  start_engine (fixture);
+  moat_engine_set_proxy_address (fixture->engine, "127.0.0.1:3128");
+  g_assert_cmpint (moat_engine_get_protection_state (fixture->engine), ==,
+                   MOAT_PROTECTION_STATE_PROTECTED);
+  record_many (fixture, 500, 300);
+  flush_engine (fixture);
+
+  wal = g_strconcat (moat_engine_get_store_path (fixture->engine), "-wal", NULL);
+  set_file_size_limit (MAX (file_size (moat_engine_get_store_path (fixture->engine)),
+                            file_size (wal)) + 16384);
+  record_many (fixture, 5000, 1000);
+  wait_for_protection (fixture, MOAT_PROTECTION_STATE_DEGRADED);
+  g_assert_cmpint (moat_engine_get_store_state (fixture->engine), ==, MOAT_STORE_STATE_DISK_FULL);
+  g_assert_cmpstr (moat_engine_get_protection_summary (fixture->engine), ==,
+                   moat_engine_get_store_message (fixture->engine));
+  g_assert_cmpstr (moat_engine_get_protection_summary (fixture->engine), !=, "");
+
+  /* Room again: the store writes what waited and protection is back. */
+  set_file_size_limit (RLIM_INFINITY);
+  while (!flushed)
+    {
+      g_autoptr(GAsyncResult) result = NULL;
+
+      moat_engine_flush_async (fixture->engine, NULL, async_result_cb, &result);
+      flushed = moat_engine_flush_finish (fixture->engine, wait_result (&result), NULL);
+    }
+  wait_for_protection (fixture, MOAT_PROTECTION_STATE_PROTECTED);
+  g_assert_cmpint (moat_engine_get_store_state (fixture->engine), ==, MOAT_STORE_STATE_OK);
+  g_assert_cmpstr (moat_engine_get_store_message (fixture->engine), ==, "");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -463,6 +573,7 @@ main (int   argc,
   ADD ("/moat/engine/events-added-interval", test_engine_events_added_interval, fixture_set_up);
   ADD ("/moat/engine/invalid-event", test_engine_invalid_event, fixture_set_up);
   ADD ("/moat/engine/queries", test_engine_queries, fixture_set_up);
+  ADD ("/moat/engine/disk-full", test_engine_disk_full, fixture_set_up_unstarted);
   ADD ("/moat/engine/recovered", test_engine_recovered, fixture_set_up_unstarted);
 #undef ADD
   g_test_add_func ("/moat/engine/risk-level", test_engine_risk_level);
