@@ -1074,6 +1074,27 @@ test_close_reopen (Fixture *fx, gconstpointer data)
   g_assert_cmpint (first->source, ==, MOAT_EVENT_SOURCE_PROXY);
 }
 
+static void
+test_cancel (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GError) error = NULL;
+
+  open_ok (fx);
+  add_numbered (fx, "x", 10, 0, 0);
+  flush_ok (fx);
+  g_cancellable_cancel (cancellable);
+  moat_store_list_events_async (fx->store, NULL, 0, 10, cancellable, result_cb, fx);
+  result = wait_for_result (fx);
+  events = moat_store_list_events_finish (fx->store, result, &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (events);
+  /* the store goes on */
+  g_assert_cmpuint (store_count (fx, NULL), ==, 10);
+}
+
 #define KILL_PATH_ENV "MOAT_STORE_TEST_KILL_PATH"
 
 /* A process that dies without closing the store loses no committed event. */
@@ -1321,6 +1342,7 @@ main (int argc, char **argv)
   ADD ("corrupt/schema-page", test_corrupt, GINT_TO_POINTER (DAMAGE_SCHEMA_PAGE));
   ADD ("corrupt/truncated", test_corrupt, GINT_TO_POINTER (DAMAGE_TRUNCATED));
   ADD ("close-reopen", test_close_reopen, NULL);
+  ADD ("cancel", test_cancel, NULL);
   ADD ("kill", test_kill, NULL);
   ADD ("disk-full/rlimit", test_disk_full_rlimit, NULL);
   ADD ("disk-full/tmpfs", test_disk_full_tmpfs, NULL);
