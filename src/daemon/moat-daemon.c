@@ -577,16 +577,29 @@ moat_daemon_export (MoatDaemon       *self,
   return TRUE;
 }
 
+/**
+ * moat_daemon_unexport:
+ *
+ * Removes the interfaces from the bus and sends what is still queued on the
+ * connection (the last EventsAdded). Call it at shutdown, after the main loop.
+ */
 void
 moat_daemon_unexport (MoatDaemon *self)
 {
+  g_autoptr(GDBusConnection) connection = NULL;
+
   g_return_if_fail (MOAT_IS_DAEMON (self));
 
   if (!self->exported)
     return;
   self->exported = FALSE;
+  connection = g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self->skeleton));
+  if (connection != NULL)
+    g_object_ref (connection);
   g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->skeleton));
 #if MOAT_ENABLE_TEST_API
   g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->testing));
 #endif
+  if (connection != NULL && !g_dbus_connection_is_closed (connection))
+    g_dbus_connection_flush_sync (connection, NULL, NULL);
 }

@@ -250,10 +250,12 @@ main (int   argc,
 
   g_main_loop_run (moatd.loop);
 
-  g_clear_handle_id (&moatd.owner_id, g_bus_unown_name);
-  moat_daemon_unexport (moatd.daemon);
-  /* Commits what is still queued and closes the store. */
+  /* Announces the last batch, commits what is still queued and closes the
+   * store, all before the name goes, so that a moatd taking over finds the
+   * store closed. */
   moat_engine_shutdown (moatd.engine);
+  moat_daemon_unexport (moatd.daemon);
+  g_clear_handle_id (&moatd.owner_id, g_bus_unown_name);
   g_clear_object (&moatd.daemon);
   g_clear_object (&moatd.engine);
   g_clear_pointer (&moatd.loop, g_main_loop_unref);
