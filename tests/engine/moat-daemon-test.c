@@ -383,6 +383,95 @@ test_daemon_smoke (Fixture       *fixture,
   g_assert_cmpint (g_subprocess_get_exit_status (moatd), ==, 0);
 }
 
+typedef struct {
+  guint n_ok;
+  guint n_limited;
+  guint n_other;
+  guint n_done;
+  guint n_total;
+  gboolean all_done;
+} Burst;
+
+static void
+burst_list_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  Burst *burst = user_data;
+  g_autoptr(GVariant) events = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (moat_dbus_moat1_call_list_events_finish (MOAT_DBUS_MOAT1 (object), &events, result, &error))
+    burst->n_ok++;
+  else if (g_error_matches (error, MOAT_ERROR, MOAT_ERROR_LIMIT_EXCEEDED))
+    burst->n_limited++;
+  else
+    {
+      if (burst->n_other == 0)
+        g_test_message ("unexpected error: %s", error->message);
+      burst->n_other++;
+    }
+  burst->n_done++;
+  burst->all_done = burst->n_done == burst->n_total;
+}
+
+static void
+test_daemon_limit (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  g_autoptr(GSubprocess) moatd = spawn_moatd (fixture, FALSE);
+  g_autofree char *owner = wait_for_name (fixture, NULL);
+  g_autoptr(MoatDBusMoat1) proxy = NULL;
+  g_autoptr(MoatDBusMoat1Testing) testing = NULL;
+  g_autoptr(GError) error = NULL;
+  Burst burst = { 0 };
+  guint accepted = 0;
+
+  proxy = moat_dbus_moat1_proxy_new_sync (fixture->connection, G_DBUS_PROXY_FLAGS_NONE,
+                                          MOAT_DBUS_NAME, MOAT_DBUS_PATH, NULL, &error);
+  g_assert_no_error (error);
+  testing = moat_dbus_moat1_testing_proxy_new_sync (fixture->connection, G_DBUS_PROXY_FLAGS_NONE,
+                                                    MOAT_DBUS_NAME, MOAT_DBUS_PATH, NULL, &error);
+  g_assert_no_error (error);
+  moat_dbus_moat1_testing_call_add_events_sync (testing, make_events (10000, "content.malware"),
+                                                &accepted, NULL, &error);
+  g_assert_no_error (error);
+  moat_dbus_moat1_testing_call_flush_sync (testing, NULL, &error);
+  g_assert_no_error (error);
+
+  /* A burst of slow queries from one client: at most 16 run at once, the
+   * rest are refused with LimitExceeded instead of piling up. */
+  burst.n_total = 100;  /* below dbus-daemon's own limit of pending replies (128) */
+  for (guint i = 0; i < burst.n_total; i++)
+    {
+      g_auto(GVariantDict) dict;
+
+      g_variant_dict_init (&dict, NULL);
+      g_variant_dict_insert (&dict, "search", "s", "no such subject");
+      moat_dbus_moat1_call_list_events (proxy, g_variant_dict_end (&dict), 0, 1000, NULL,
+                                        burst_list_cb, &burst);
+    }
+  wait_for (&burst.all_done);
+  g_test_message ("%u of %u calls served, %u refused", burst.n_ok, burst.n_total,
+                  burst.n_limited);
+  g_assert_cmpuint (burst.n_other, ==, 0);
+  g_assert_cmpuint (burst.n_ok + burst.n_limited, ==, burst.n_total);
+  g_assert_cmpuint (burst.n_ok, >=, 16);
+  g_assert_cmpuint (burst.n_limited, >, 0);
+
+  /* SIGHUP reloads and keeps serving; SIGTERM ends cleanly. */
+  g_subprocess_send_signal (moatd, SIGHUP);
+  {
+    g_autoptr(GVariant) version = get_property (fixture, owner, "Version");
+
+    g_assert_cmpstr (g_variant_get_string (version, NULL), ==, PACKAGE_VERSION);
+  }
+  g_subprocess_send_signal (moatd, SIGTERM);
+  wait_exit (moatd);
+  g_assert_true (g_subprocess_get_if_exited (moatd));
+  g_assert_cmpint (g_subprocess_get_exit_status (moatd), ==, 0);
+}
+
 static void
 test_daemon_replace (Fixture       *fixture,
                      gconstpointer  user_data)
@@ -500,6 +589,7 @@ main (int   argc,
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/moat/daemon/smoke", test_daemon_smoke);
+  ADD ("/moat/daemon/limit", test_daemon_limit);
   ADD ("/moat/daemon/replace", test_daemon_replace);
   ADD ("/moat/daemon/activation", test_daemon_activation);
   ADD ("/moat/daemon/version", test_daemon_version);
