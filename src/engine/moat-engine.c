@@ -74,6 +74,10 @@ apply_retention (MoatEngine *self)
 
   g_debug ("Retention: %u days, %u events", days, max_events);
   moat_store_set_retention (self->store, days, max_events);
+  /* The store applies retention at its next prune; run one now so a lower
+   * limit takes effect at once instead of in up to ten minutes. */
+  if (moat_store_get_state (self->store) != MOAT_STORE_STATE_OPENING)
+    moat_store_prune_async (self->store, NULL, NULL, NULL);
 }
 
 static void

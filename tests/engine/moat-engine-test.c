@@ -560,6 +560,47 @@ test_engine_disk_full (Fixture       *fixture,
   g_assert_cmpstr (moat_engine_get_store_message (fixture->engine), ==, "");
 }
 
+static guint64
+count_all (Fixture *fixture)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  guint64 count = 0;
+
+  moat_engine_count_events_async (fixture->engine, NULL, NULL, async_result_cb, &result);
+  g_assert_true (moat_engine_count_events_finish (fixture->engine, wait_result (&result),
+                                                  &count, &error));
+  g_assert_no_error (error);
+  return count;
+}
+
+/* Lowering the retention in GSettings prunes at once, not at the next
+ * scheduled prune ten minutes later. */
+static void
+test_engine_retention_change (Fixture       *fixture,
+                              gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 deadline;
+
+  for (guint i = 0; i < 2500; i++)
+    {
+      g_autoptr(MoatEvent) event = make_event (i);
+
+      g_assert_true (moat_engine_record_event (fixture->engine, event, &error));
+      g_assert_no_error (error);
+    }
+  flush_engine (fixture);
+  g_assert_cmpuint (count_all (fixture), ==, 2500);
+
+  g_settings_set_uint (fixture->settings, "retention-max-events", 1000);
+  deadline = g_get_monotonic_time () + WAIT_LIMIT_SECONDS * G_USEC_PER_SEC;
+  while (count_all (fixture) != 1000 && g_get_monotonic_time () < deadline)
+    g_usleep (20 * 1000);
+  g_assert_cmpuint (count_all (fixture), ==, 1000);
+  g_settings_reset (fixture->settings, "retention-max-events");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -575,6 +616,7 @@ main (int   argc,
   ADD ("/moat/engine/queries", test_engine_queries, fixture_set_up);
   ADD ("/moat/engine/disk-full", test_engine_disk_full, fixture_set_up_unstarted);
   ADD ("/moat/engine/recovered", test_engine_recovered, fixture_set_up_unstarted);
+  ADD ("/moat/engine/retention-change", test_engine_retention_change, fixture_set_up);
 #undef ADD
   g_test_add_func ("/moat/engine/risk-level", test_engine_risk_level);
 
