@@ -58,12 +58,9 @@ clear_severity_classes (MoatEventRow *self)
 static void
 show_placeholder (MoatEventRow *self)
 {
-  clear_severity_classes (self);
-  gtk_image_set_from_icon_name (self->severity_icon, "content-loading-symbolic");
-  gtk_label_set_text (self->title_label, _("Loading…"));
-  gtk_label_set_text (self->subject_label, "");
-  gtk_label_set_text (self->time_label, "");
-  gtk_label_set_text (self->action_label, "");
+  /* Rows are re-bound many times a second while the list is dragged: leave
+   * the labels alone (no text layout) and just hide them until the event is
+   * loaded. */
   gtk_widget_add_css_class (GTK_WIDGET (self), "placeholder");
   gtk_accessible_update_property (GTK_ACCESSIBLE (self),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, _("Loading…"),

@@ -82,7 +82,10 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
 
     desktop = moatui.Desktop(build_root)
-    report = {"events": N_EVENTS}
+    if os.environ.get("MOAT_MEASURE_NO_A11Y") == "1":
+        desktop.env["NO_AT_BRIDGE"] = "1"
+    report = {"events": N_EVENTS, "renderer": os.environ.get("GSK_RENDERER", "default"),
+              "a11y": desktop.env.get("NO_AT_BRIDGE") != "1"}
     try:
         desktop.start_moatd()
         now = int(time.time() * 1_000_000)
