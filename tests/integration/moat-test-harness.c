@@ -167,14 +167,14 @@ static gboolean
 name_state_cb (gpointer data)
 {
   NameWait *wait = data;
-  gboolean proxy_owned;
   g_autofree char *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (wait->h->testing));
+  g_autofree char *owner2 = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (wait->h->proxy));
 
   if (moat_harness_name_has_owner (wait->h) != wait->owned)
     return FALSE;
-  /* The proxies follow the owner through NameOwnerChanged, a moment later. */
-  proxy_owned = owner != NULL;
-  return proxy_owned == wait->owned;
+  /* The proxies follow the owner through NameOwnerChanged a moment later
+   * (the one with properties after GetAll). */
+  return (owner != NULL) == wait->owned && (owner2 != NULL) == wait->owned;
 }
 
 void
