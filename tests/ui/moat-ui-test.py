@@ -9,6 +9,7 @@ them; keeps screenshots at 1200 and 360 px under <build>/tests/ui/output/.
 Exit status: 0 pass, 1 fail, 77 skip (no Xvfb, AT-SPI or build products)."""
 
 import os
+import subprocess
 import sys
 import time
 import traceback
@@ -99,6 +100,9 @@ def run(desktop, out_dir):
     blocked = sum(1 for e in events if e[5] == "blocked")
 
     desktop.set_window_size(1200, 800)
+    # GTK does not free everything at exit; memory errors still abort.
+    desktop.env["ASAN_OPTIONS"] = desktop.env.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
+    desktop.env["G_DEBUG"] = "fatal-criticals"
     desktop.start_app()
     a11y = moatui.A11y()
     wait_for("moat on the accessibility bus", a11y.app, timeout=30)
@@ -197,6 +201,32 @@ def run(desktop, out_dir):
         assert w == 360, f"the window is {w} px wide: something needs more than 360 px"
 
     check("the window works at 360 px", narrow_window)
+
+    def second_instance_defers():
+        # moatd owns the app id, so moat keeps one instance through its own name.
+        second = desktop.spawn([desktop.moat_path, "--activity"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+        _, err = second.communicate(timeout=20)
+        assert second.returncode == 0, f"second moat exited with {second.returncode}: {err}"
+        assert desktop.app.poll() is None, "the first moat went away"
+        windows = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^Moat$"],
+                                 env=desktop.env, capture_output=True, text=True).stdout.split()
+        assert windows == [wid], f"expected the one window {wid}, found {windows}"
+        # --activity reached the first instance through app.show-activity.
+        wait_for("the Activity page", lambda: a11y.find(name="Search events"))
+
+    check("a second moat hands over to the running one and exits", second_instance_defers)
+
+    def quits_cleanly():
+        desktop.app_action("quit")
+        code = desktop.app.wait(timeout=20)
+        with open(desktop.app_log_path) as f:
+            log_text = f.read()
+        assert code == 0, f"moat exited with {code}"
+        for bad in ("CRITICAL", "AddressSanitizer", "runtime error"):
+            assert bad not in log_text, f"“{bad}” in moat's output:\n{log_text[-2000:]}"
+
+    check("app.quit over D-Bus ends moat cleanly", quits_cleanly)
 
 
 if __name__ == "__main__":
