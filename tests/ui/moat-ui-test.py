@@ -228,6 +228,37 @@ def run(desktop, out_dir):
 
     check("app.quit over D-Bus ends moat cleanly", quits_cleanly)
 
+    def window_size_saved():
+        keyfile = os.path.join(desktop.env["XDG_CONFIG_HOME"], "glib-2.0", "settings", "keyfile")
+        with open(keyfile) as f:
+            text = f.read()
+        assert "window-width=360" in text and "window-height=720" in text, text
+
+    check("closing the window saves its size", window_size_saved)
+
+    def engine_down_then_started():
+        desktop.stop_moatd()
+        desktop.start_app()
+        wait_for("moat on the accessibility bus", a11y.app, timeout=30)
+        new_wid = wait_for("the moat window", desktop.window_id, timeout=30)
+        wait_for("the engine-not-running page",
+                 lambda: a11y.find(name="The Moat engine is not running", role="label"))
+        # The GUI never starts moatd by itself.
+        time.sleep(1.0)
+        assert not desktop.name_has_owner(moatui.DBUS_NAME), "moat started moatd without asking"
+        desktop.screenshot(os.path.join(out_dir, "engine-down-360.png"), new_wid)
+        button = wait_for("the Start Engine button",
+                          lambda: a11y.find(name="Start Engine", role="push button"))[0]
+        a11y.click(button, desktop, new_wid)
+        wait_for("moatd started through D-Bus activation",
+                 lambda: desktop.name_has_owner(moatui.DBUS_NAME), timeout=30)
+        state = desktop.moatd_properties()["ProtectionState"]
+        wait_for("the Overview after the start",
+                 lambda: a11y.find(name=PROTECTION_TEXT[state], role="label"))
+
+    check("with moatd down, Start Engine starts it through D-Bus activation",
+          engine_down_then_started)
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -118,8 +118,36 @@ class Desktop:
         self.env["DISPLAY"] = f":{display}"
         os.environ["DISPLAY"] = self.env["DISPLAY"]
 
+    def write_bus_config(self):
+        """A session bus that can D-Bus-activate moatd from the build tree."""
+        services = os.path.join(self.tmp, "services")
+        os.makedirs(services, exist_ok=True)
+        self.activated_data_dir = os.path.join(self.tmp, "moatd-activated")
+        with open(os.path.join(services, f"{DBUS_NAME}.service"), "w") as f:
+            f.write(f"[D-BUS Service]\nName={DBUS_NAME}\n"
+                    f"Exec={self.moatd_path} --data-dir {self.activated_data_dir}\n")
+        config = os.path.join(self.tmp, "session.conf")
+        with open(config, "w") as f:
+            f.write(f"""<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:tmpdir={self.tmp}</listen>
+  <auth>EXTERNAL</auth>
+  <servicedir>{services}</servicedir>
+  <standard_session_servicedirs/>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+""")
+        return config
+
     def start_bus(self):
-        proc = self.spawn(["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+        config = self.write_bus_config()
+        proc = self.spawn(["dbus-daemon", f"--config-file={config}", "--nofork", "--print-address=1"],
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         address = proc.stdout.readline().strip()
         if not address:
@@ -151,6 +179,25 @@ class Desktop:
         self.moatd = self.spawn([self.moatd_path, "--data-dir", data_dir],
                                 stdout=self.moatd_log, stderr=subprocess.STDOUT)
         wait_for("moatd on the bus", lambda: self.name_has_owner(DBUS_NAME), timeout=20)
+
+    def moatd_pid(self):
+        from gi.repository import GLib
+        try:
+            return self.bus.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                      "org.freedesktop.DBus", "GetConnectionUnixProcessID",
+                                      GLib.Variant("(s)", (DBUS_NAME,)), None, 0, -1,
+                                      None).unpack()[0]
+        except GLib.Error:
+            return None
+
+    def stop_moatd(self):
+        """Stops whichever moatd owns the name, started by us or by activation."""
+        pid = self.moatd_pid()
+        if pid is not None:
+            os.kill(pid, signal.SIGTERM)
+        wait_for("moatd to leave the bus", lambda: not self.name_has_owner(DBUS_NAME), timeout=20)
+        if self.moatd is not None:
+            self.moatd.wait(timeout=10)
 
     def call_moatd(self, interface, method, args, timeout_ms=120000):
         return self.bus.call_sync(DBUS_NAME, DBUS_PATH, interface, method, args,
@@ -228,6 +275,10 @@ class Desktop:
         log(f"screenshot {path} ({w}x{h})")
 
     def close(self):
+        if getattr(self, "bus", None) is not None:
+            pid = self.moatd_pid()  # an activated moatd is not our child
+            if pid is not None and all(p.pid != pid for p in self.procs):
+                os.kill(pid, signal.SIGTERM)
         for proc in reversed(self.procs):
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
