@@ -141,21 +141,29 @@ moat_harness_set_up (MoatHarness *h, MoatHarnessFlags flags)
   return TRUE;
 }
 
-gboolean
-moat_harness_name_has_owner (MoatHarness *h)
+/* The unique name that owns MOAT_DBUS_NAME now, or NULL. */
+static char *
+dup_name_owner (MoatHarness *h)
 {
   g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GError) error = NULL;
-  gboolean owned = FALSE;
+  char *owner = NULL;
 
   reply = g_dbus_connection_call_sync (h->connection, "org.freedesktop.DBus",
                                        "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                                       "NameHasOwner", g_variant_new ("(s)", MOAT_DBUS_NAME),
-                                       G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1,
-                                       NULL, &error);
-  g_assert_no_error (error);
-  g_variant_get (reply, "(b)", &owned);
-  return owned;
+                                       "GetNameOwner", g_variant_new ("(s)", MOAT_DBUS_NAME),
+                                       G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE, -1,
+                                       NULL, NULL);
+  if (reply != NULL)
+    g_variant_get (reply, "(s)", &owner);
+  return owner;
+}
+
+gboolean
+moat_harness_name_has_owner (MoatHarness *h)
+{
+  g_autofree char *owner = dup_name_owner (h);
+
+  return owner != NULL;
 }
 
 typedef struct {
@@ -167,14 +175,16 @@ static gboolean
 name_state_cb (gpointer data)
 {
   NameWait *wait = data;
-  g_autofree char *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (wait->h->testing));
-  g_autofree char *owner2 = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (wait->h->proxy));
+  g_autofree char *owner = dup_name_owner (wait->h);
+  g_autofree char *testing_owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (wait->h->testing));
+  g_autofree char *proxy_owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (wait->h->proxy));
 
-  if (moat_harness_name_has_owner (wait->h) != wait->owned)
+  if ((owner != NULL) != wait->owned)
     return FALSE;
-  /* The proxies follow the owner through NameOwnerChanged a moment later
-   * (the one with properties after GetAll). */
-  return (owner != NULL) == wait->owned && (owner2 != NULL) == wait->owned;
+  /* The proxies follow the owner through NameOwnerChanged a moment later (the
+   * one with properties after GetAll); a stale owner from before a kill does
+   * not count. */
+  return g_strcmp0 (testing_owner, owner) == 0 && g_strcmp0 (proxy_owner, owner) == 0;
 }
 
 void
@@ -228,6 +238,7 @@ moat_harness_stop_moatd (MoatHarness *h, int signum)
   wait_process (h->moatd);
   status = g_subprocess_get_status (h->moatd);
   g_clear_object (&h->moatd);
+  moat_harness_wait_name (h, FALSE);
   return status;
 }
 
