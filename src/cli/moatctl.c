@@ -318,7 +318,7 @@ list_latest_cb (GObject      *object,
   Ctl *ctl = user_data;
   g_autoptr(GPtrArray) events = NULL;
   g_autoptr(GError) error = NULL;
-  guint asked;
+  guint asked, got;
 
   events = moat_client_list_events_finish (MOAT_CLIENT (object), result, &error);
   if (events == NULL)
@@ -327,9 +327,10 @@ list_latest_cb (GObject      *object,
       return;
     }
   asked = ctl->limit == 0 ? MAX_PAGE : MIN (MAX_PAGE, ctl->limit - ctl->collected->len);
+  got = events->len;
   g_ptr_array_extend_and_steal (ctl->collected, g_steal_pointer (&events));
-  if (ctl->collected->len > 0 && (ctl->limit == 0 || ctl->collected->len < ctl->limit) &&
-      ctl->collected->len % MAX_PAGE == 0 && asked == MAX_PAGE)
+  /* A full page: there may be more. */
+  if (got == asked && (ctl->limit == 0 || ctl->collected->len < ctl->limit))
     {
       list_latest (ctl);
       return;
