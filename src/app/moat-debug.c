@@ -80,6 +80,10 @@ stall_tick_cb (gpointer user_data)
     {
       gint64 gap = now - debug.last_tick;
 
+      if (gap > 40 * 1000 + STALL_INTERVAL_MS * 1000)
+        g_printerr ("MOAT_TIMING stall gap-ms=%.1f ended-at-ms=%.1f\n",
+                    gap / 1000.0, (now - debug.main_time) / 1000.0);
+
       if (!debug.first_frame_done)
         {
           debug.startup_max_gap = MAX (debug.startup_max_gap, gap);

@@ -109,8 +109,11 @@ def main():
         desktop.set_window_size(1200, 800)
         launches = []
         for i in range(LAUNCHES):
-            values, _ = run_app(desktop, {}, "first-row-monotonic-us", timeout=60)
+            values, text = run_app(desktop, {}, "first-row-monotonic-us", timeout=60)
             launches.append(values)
+            for line in text.splitlines():
+                if line.startswith("MOAT_TIMING stall "):
+                    log(f"launch {i + 1}: {line[12:]}")
             log(f"launch {i + 1}: first frame {values['launch-to-first-frame-ms']:.0f} ms, "
                 f"first row {values['launch-to-first-row-ms']:.0f} ms, "
                 f"max stall {values.get('max-stall-ms', -1):.1f} ms")
@@ -126,11 +129,15 @@ def main():
             "max-stall-ms": round(max(v["max-stall-ms"] for v in launches), 1),
         }
 
+        if os.environ.get("MOAT_MEASURE_SCROLL") == "0":
+            return 0
         moatd_cpu = cpu_seconds(desktop.moatd.pid)
         t0 = time.monotonic()
         values, text = run_app(desktop, {"MOAT_DEBUG_SCROLL": "1"}, "max-stall-ms", timeout=180,
                                quit_after=None)
         scroll_wall = time.monotonic() - t0
+        if os.environ.get("MOAT_MEASURE_SCROLL") == "0":
+            return 0
         moatd_cpu = cpu_seconds(desktop.moatd.pid) - moatd_cpu
         report["scroll"] = {
             phase: {k.split(":", 1)[1]: v for k, v in values.items() if k.startswith(f"scroll-{phase}:")}
