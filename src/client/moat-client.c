@@ -399,8 +399,14 @@ static void
 on_start_cancelled_cb (GCancellable *cancellable,
                        GTask        *task)
 {
-  /* May run in any thread and must not disconnect itself: defer to the task's context. */
-  g_main_context_invoke (g_task_get_context (task), start_cancelled_idle_cb, g_object_ref (task));
+  g_autoptr(GSource) source = g_idle_source_new ();
+
+  /* May run in any thread, and g_cancellable_disconnect() must not be called
+   * from this handler: always defer to an idle in the task's context (not
+   * g_main_context_invoke(), which would run it right here). */
+  g_source_set_callback (source, start_cancelled_idle_cb, g_object_ref (task), NULL);
+  g_source_set_static_name (source, "[moat] start_engine cancelled");
+  g_source_attach (source, g_task_get_context (task));
 }
 
 static void
