@@ -670,11 +670,14 @@ void
 moat_event_list_set_filter (MoatEventList         *self,
                             const MoatEventFilter *filter)
 {
+  MoatEventFilter *copy;
+
   g_return_if_fail (MOAT_IS_EVENT_LIST (self));
 
+  /* Copy first: @filter may be the one from moat_event_list_get_filter(). */
+  copy = filter != NULL ? moat_event_filter_copy (filter) : NULL;
   g_clear_pointer (&self->filter, moat_event_filter_free);
-  if (filter != NULL)
-    self->filter = moat_event_filter_copy (filter);
+  self->filter = copy;
   moat_event_list_reload (self);
 }
 

@@ -595,6 +595,12 @@ test_list_filter (Fixture *fixture, gconstpointer data)
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 11);
   check_list_matches (list, fixture->fake, search, 11);
 
+  /* Setting the list's own filter again reloads with it. */
+  moat_event_list_set_filter (list, moat_event_list_get_filter (list));
+  g_assert_cmpstr (moat_event_list_get_filter (list)->search, ==, "HOST1234");
+  g_assert_true (moat_test_wait_until (list_loaded_cb, list));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 11);
+
   moat_event_list_set_filter (list, NULL);
   g_assert_null (moat_event_list_get_filter (list));
   g_assert_true (moat_test_wait_until (list_loaded_cb, list));
