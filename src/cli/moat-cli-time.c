@@ -87,6 +87,15 @@ parse_absolute (const char *text)
   /* "2026-11-27 10:00:00" reads as well as the T form. */
   if (strlen (copy) > 10 && copy[10] == ' ')
     copy[10] = 'T';
+  /* GLib wants seconds: "10:00" is "10:00:00". */
+  if (strlen (copy) >= 16 && copy[10] == 'T' && copy[13] == ':' &&
+      (copy[16] == '\0' || strchr ("Z+-", copy[16]) != NULL))
+    {
+      char *with_seconds = g_strdup_printf ("%.16s:00%s", copy, copy + 16);
+
+      g_free (copy);
+      copy = with_seconds;
+    }
   dt = g_date_time_new_from_iso8601 (copy, local);
   if (dt != NULL)
     return dt;

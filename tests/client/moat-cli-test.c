@@ -59,6 +59,15 @@ test_time_absolute (Fixture *fixture, gconstpointer data)
   g_assert_cmpint (parse_ok (fixture, "2026-11-27 10:00:00"), ==,
                    G_GINT64_CONSTANT (1795773600000000));
   g_assert_cmpint (parse_ok (fixture, "2026-11-27"), ==, G_GINT64_CONSTANT (1795737600000000));
+  /* Without seconds. */
+  g_assert_cmpint (parse_ok (fixture, "2026-11-27T10:00"), ==,
+                   G_GINT64_CONSTANT (1795773600000000));
+  g_assert_cmpint (parse_ok (fixture, "2026-11-27 10:00"), ==,
+                   G_GINT64_CONSTANT (1795773600000000));
+  g_assert_cmpint (parse_ok (fixture, "2026-11-27T11:00+01:00"), ==,
+                   G_GINT64_CONSTANT (1795773600000000));
+  g_assert_cmpint (parse_ok (fixture, "2026-11-27T10:00Z"), ==,
+                   G_GINT64_CONSTANT (1795773600000000));
 }
 
 static void
@@ -79,7 +88,7 @@ test_time_relative (Fixture *fixture, gconstpointer data)
 static void
 test_time_bad (Fixture *fixture, gconstpointer data)
 {
-  const char *bad[] = { "", "1x", "h", "1h30", "tomorrow", "2026-13-01", "2026-11-27T25:00",
+  const char *bad[] = { "", "1x", "h", "1h30", "tomorrow", "2026-13-01", "2026-11-27T25:00", "2026-11-27T10:0", "2026-11-27T10",
                         "99999999999d", "-1h", "1 h", "1960-01-01T00:00:00Z" };
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
