@@ -154,6 +154,20 @@ def run(desktop, out_dir):
                    for r in rows), rows[:5]
 
     check("activity lists the seeded events, newest first", activity_lists_events)
+
+    def live_events_arrive():
+        desktop.add_events([(0, "proxy", "content.malware", "high", "fresh-event.example.com",
+                             "blocked", "{}")])
+        rows = wait_for("the new event at the top of the list",
+                        lambda: [r for r in event_rows(a11y) if "fresh-event.example.com" in r])
+        assert rows[0].startswith("Malware, fresh-event.example.com, High severity"), rows
+        want = f"{blocked + 1} blocked today"
+        # The Overview is hidden now; it refreshes at most every 2 s.
+        wait_for(f"the Overview chart to say “{want}”",
+                 lambda: [n for n in a11y.find(contains="blocked today", showing_only=False)
+                          if n.get_name().startswith(want)], timeout=10)
+
+    check("new events reach the list and the Overview while moat runs", live_events_arrive)
     time.sleep(0.5)
     desktop.screenshot(os.path.join(out_dir, "activity-1200.png"), wid)
 
