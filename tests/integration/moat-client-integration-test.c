@@ -143,14 +143,19 @@ test_event_list (Fixture *f, gconstpointer data)
   const guint positions[] = { 1, 199, 200, 201, 12345, 50000, 99800, N_EVENTS - 2 };
   Changes changes = { 0 };
   gint64 first_id;
+  gint64 started;
 
   if (!f->ready)
     return;
   g_assert_true (moat_client_get_engine_running (f->client));
   g_assert_cmpstr (moat_client_get_version (f->client), ==, PACKAGE_VERSION);
 
+  /* Reported, not asserted: how long the first load and a deep page take. */
+  started = g_get_monotonic_time ();
   list = moat_event_list_new (f->client);
   g_assert_true (moat_harness_spin_until (list_loaded_cb, list, 60));
+  g_test_message ("MoatEventList over %u events: loaded (first page + count) in %.1f ms",
+                  N_EVENTS, (g_get_monotonic_time () - started) / 1000.0);
   g_assert_null (moat_event_list_get_error (list));
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, N_EVENTS);
 
@@ -162,9 +167,12 @@ test_event_list (Fixture *f, gconstpointer data)
   g_assert_cmpint (newest->id, ==, first_id + N_EVENTS - 1);
   for (guint i = 0; i < G_N_ELEMENTS (positions); i++)
     {
+      gint64 asked = g_get_monotonic_time ();
       g_autoptr(MoatEvent) event = event_at (list, positions[i]);
+      double ms = (g_get_monotonic_time () - asked) / 1000.0;
       g_autofree char *subject = g_strdup_printf ("c%u.example", N_EVENTS - 1 - positions[i]);
 
+      g_test_message ("item %u loaded in %.1f ms", positions[i], ms);
       g_assert_cmpint (event->id, ==, newest->id - positions[i]);
       g_assert_cmpstr (event->subject, ==, subject);
     }
