@@ -216,6 +216,24 @@ def run(desktop, out_dir):
 
     check("the window works at 360 px", narrow_window)
 
+    def preferences_write_settings():
+        desktop.app_action("preferences")
+        switch = wait_for("the notifications switch",
+                          lambda: a11y.find(name="Show Notifications", role="check box"))[0]
+        pref_wid = wait_for("the Preferences window", lambda: desktop.window_id("^Preferences$"))
+        desktop.screenshot(os.path.join(out_dir, "preferences.png"), pref_wid)
+        a11y.click(switch, desktop, pref_wid)
+        keyfile = os.path.join(desktop.env["XDG_CONFIG_HOME"], "glib-2.0", "settings", "keyfile")
+
+        def saved():
+            with open(keyfile) as f:
+                return "notifications-enabled=false" in f.read()
+        wait_for("notifications-enabled=false in the settings", saved, timeout=10)
+        desktop.xdotool("key", "Escape")
+        wait_for("the Preferences window to close", lambda: not desktop.window_id("^Preferences$"))
+
+    check("preferences change the settings moatd reads", preferences_write_settings)
+
     def second_instance_defers():
         # moatd owns the app id, so moat keeps one instance through its own name.
         second = desktop.spawn([desktop.moat_path, "--activity"], stdout=subprocess.DEVNULL,

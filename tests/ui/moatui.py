@@ -246,8 +246,8 @@ class Desktop:
         self.bus.call_sync(APP_BUS_NAME, APP_PATH, "org.gtk.Actions", "Activate",
                            GLib.Variant("(sava{sv})", (action, [], {})), None, 0, 10000, None)
 
-    def window_id(self):
-        out = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^Moat$"],
+    def window_id(self, name="^Moat$"):
+        out = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", name],
                              env=self.env, capture_output=True, text=True).stdout.split()
         return out[0] if out else None
 
