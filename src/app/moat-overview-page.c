@@ -29,6 +29,7 @@ struct _MoatOverviewPage {
   MoatClient        *client;
   GCancellable      *cancellable;
   guint              refresh_id;
+  guint              midnight_id;
   gint64             last_refresh;
 
   /* template children */
@@ -45,6 +46,7 @@ struct _MoatOverviewPage {
 G_DEFINE_FINAL_TYPE (MoatOverviewPage, moat_overview_page, GTK_TYPE_WIDGET)
 
 static void refresh (MoatOverviewPage *self);
+static void schedule_midnight_refresh (MoatOverviewPage *self);
 
 static void
 update_status (MoatOverviewPage *self)
@@ -224,10 +226,34 @@ refresh (MoatOverviewPage *self)
     return;
 
   self->cancellable = g_cancellable_new ();
+  schedule_midnight_refresh (self);
   moat_client_category_counts_async (self->client, get_local_midnight (), 0, "blocked",
                                      self->cancellable, category_counts_cb, self);
   moat_client_list_events_async (self->client, NULL, 0, N_LATEST,
                                  self->cancellable, list_events_cb, self);
+}
+
+static gboolean
+midnight_cb (gpointer user_data)
+{
+  MoatOverviewPage *self = user_data;
+
+  /* "Blocked today" starts again from zero. */
+  self->midnight_id = 0;
+  refresh (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_midnight_refresh (MoatOverviewPage *self)
+{
+  gint64 next_midnight = get_local_midnight () + G_TIME_SPAN_DAY;
+  gint64 now = g_get_real_time ();
+  guint seconds = (guint) MAX ((next_midnight - now) / G_USEC_PER_SEC + 1, 1);
+
+  g_clear_handle_id (&self->midnight_id, g_source_remove);
+  self->midnight_id = g_timeout_add_seconds (seconds, midnight_cb, self);
 }
 
 static gboolean
@@ -288,6 +314,7 @@ moat_overview_page_dispose (GObject *object)
   GtkWidget *child;
 
   g_clear_handle_id (&self->refresh_id, g_source_remove);
+  g_clear_handle_id (&self->midnight_id, g_source_remove);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->client);
