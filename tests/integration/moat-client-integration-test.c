@@ -63,11 +63,17 @@ fixture_set_up (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
 
-  f->ready = moat_harness_set_up (&f->h, MOAT_HARNESS_NONE);
+  gboolean activatable = GPOINTER_TO_INT (data);
+
+  f->ready = moat_harness_set_up (&f->h, activatable ? MOAT_HARNESS_ACTIVATABLE
+                                                     : MOAT_HARNESS_NONE);
   if (!f->ready)
     return;
-  moat_harness_start_moatd (&f->h);
-  moat_harness_add_events (&f->h, make_events (0, N_EVENTS));
+  if (!activatable)
+    {
+      moat_harness_start_moatd (&f->h);
+      moat_harness_add_events (&f->h, make_events (0, N_EVENTS));
+    }
 
   /* Its own connection to the test bus, as $MOAT_DBUS_ADDRESS says. */
   g_setenv ("MOAT_DBUS_ADDRESS", g_test_dbus_get_bus_address (f->h.bus), TRUE);
@@ -249,6 +255,70 @@ test_restart (Fixture *f, gconstpointer data)
   g_clear_object (&f->result);
 }
 
+static gboolean
+name_owned_cb (gpointer data)
+{
+  return moat_harness_name_has_owner (data);
+}
+
+/* What the GUI's "Start" button does: D-Bus activation through the client,
+ * which never starts moatd by itself (NO_AUTO_START). */
+static void
+test_start_engine (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  if (!f->ready)
+    return;
+  g_assert_false (moat_client_get_engine_running (f->client));
+  g_assert_false (moat_harness_name_has_owner (&f->h));
+
+  /* Cancelled at once: the call ends cancelled, nothing crashes later. */
+  g_cancellable_cancel (cancellable);
+  moat_client_start_engine_async (f->client, cancellable, store_result_cb, f);
+  g_assert_true (moat_harness_spin_until (have_result_cb, f, 30));
+  g_assert_false (moat_client_start_engine_finish (f->client, f->result, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_clear_object (&f->result);
+
+  /* Cancelled as moatd appears, while the client may be waiting for the
+   * proxy to see it: either outcome is fine, but exactly one, and no hang. */
+  g_clear_object (&cancellable);
+  cancellable = g_cancellable_new ();
+  moat_client_start_engine_async (f->client, cancellable, store_result_cb, f);
+  g_assert_true (moat_harness_spin_until (name_owned_cb, &f->h, 30));
+  g_cancellable_cancel (cancellable);
+  g_assert_true (moat_harness_spin_until (have_result_cb, f, 30));
+  ok = moat_client_start_engine_finish (f->client, f->result, &error);
+  g_test_message ("start_engine cancelled as moatd appeared: %s",
+                  ok ? "succeeded" : error->message);
+  if (!ok)
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_clear_object (&f->result);
+  moat_harness_stop_owner (&f->h);
+  g_assert_true (moat_harness_spin_until (running_is_cb, f, 30));
+
+  /* Not cancelled: completes once the client sees moatd, with its properties. */
+  moat_client_start_engine_async (f->client, NULL, store_result_cb, f);
+  g_assert_true (moat_harness_spin_until (have_result_cb, f, 30));
+  g_assert_true (moat_client_start_engine_finish (f->client, f->result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&f->result);
+  g_assert_true (moat_client_get_engine_running (f->client));
+  g_assert_cmpstr (moat_client_get_version (f->client), ==, PACKAGE_VERSION);
+  g_assert_cmpint (moat_client_get_store_state (f->client), !=, MOAT_STORE_STATE_ERROR);
+
+  /* Running already: succeeds at once. */
+  moat_client_start_engine_async (f->client, NULL, store_result_cb, f);
+  g_assert_true (moat_harness_spin_until (have_result_cb, f, 30));
+  g_assert_true (moat_client_start_engine_finish (f->client, f->result, &error));
+  g_clear_object (&f->result);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -257,5 +327,7 @@ main (int argc, char *argv[])
               test_event_list, fixture_tear_down);
   g_test_add ("/moat/integration/client/restart", Fixture, NULL, fixture_set_up, test_restart,
               fixture_tear_down);
+  g_test_add ("/moat/integration/client/start-engine", Fixture, GINT_TO_POINTER (TRUE),
+              fixture_set_up, test_start_engine, fixture_tear_down);
   return g_test_run ();
 }
