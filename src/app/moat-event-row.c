@@ -195,16 +195,19 @@ moat_event_row_class_init (MoatEventRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MoatEventRow, action_label);
 
   gtk_widget_class_set_css_name (widget_class, "eventrow");
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_GRID_LAYOUT);
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
 }
 
 static void
 moat_event_row_init (MoatEventRow *self)
 {
+  GtkGridLayout *layout;
+
   gtk_widget_init_template (GTK_WIDGET (self));
-  gtk_box_layout_set_spacing (GTK_BOX_LAYOUT (gtk_widget_get_layout_manager (GTK_WIDGET (self))),
-                              12);
+  layout = GTK_GRID_LAYOUT (gtk_widget_get_layout_manager (GTK_WIDGET (self)));
+  gtk_grid_layout_set_column_spacing (layout, 12);
+  gtk_grid_layout_set_row_spacing (layout, 2);
   show_placeholder (self);
 }
 
