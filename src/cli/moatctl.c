@@ -115,7 +115,7 @@ help_text (void)
            "Examples:\n"
            "  moatctl status\n"
            "  moatctl --json status\n"
-           "  moatctl events --since today --kind content.* --severity high\n"
+           "  moatctl events --since today --kind 'content.*' --severity high\n"
            "  moatctl events --since 1h --limit 0 --json\n"
            "  moatctl events --follow --json | jq -r .subject\n");
 }
