@@ -15,6 +15,8 @@
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/statvfs.h>
 
 /*
  * How it works
@@ -36,6 +38,14 @@
  * kills the process. A process that uses the store (moatd) must ignore it with
  * signal (SIGXFSZ, SIG_IGN) so that the write fails with EFBIG instead, which
  * the store handles like ENOSPC: keep the batch, report DISK_FULL, retry.
+ *
+ * A disk that is already full when the store opens (the file or its WAL cannot
+ * be created, a migration cannot be written) is handled the same way: the open
+ * request completes, :state is DISK_FULL, events queue up in memory within the
+ * same bound, and the store thread tries to open again every retry interval
+ * (a flush tries at once). Reads fail with MOAT_ERROR_DISK_FULL until then. A
+ * migration runs in one transaction per step, so a failed one leaves the old
+ * file as it was; only a corrupt file is ever moved aside.
  */
 
 #define BATCH_MAX 2000
@@ -45,6 +55,8 @@
 #define RETRY_INTERVAL_MS_DEFAULT 5000
 #define BUSY_TIMEOUT_MS 5000
 #define LIST_LIMIT_MAX 1000
+/* more than SQLite writes at once: a 64 KiB page and its WAL frame header */
+#define WRITE_SLACK (256 * 1024)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
@@ -101,6 +113,7 @@ typedef struct {
   gint64         next_id;
   gint64         next_prune;          /* monotonic */
   gint64         retry_at;            /* monotonic; 0 while writes work */
+  gboolean       reopen;              /* open failed for a full disk; retried at retry_at */
   MoatStoreState state;               /* last state sent to the owner */
 } StoreCore;
 
@@ -381,6 +394,13 @@ is_corrupt_rc (int rc)
          rc == SQLITE_IOERR_SHORT_READ;
 }
 
+/* EFBIG: RLIMIT_FSIZE or the file system's largest file */
+static gboolean
+is_disk_full_errno (int sys_errno)
+{
+  return sys_errno == ENOSPC || sys_errno == EFBIG || sys_errno == EDQUOT;
+}
+
 static gboolean
 is_disk_full_rc (int rc, int sys_errno)
 {
@@ -388,19 +408,48 @@ is_disk_full_rc (int rc, int sys_errno)
 
   if (primary == SQLITE_FULL)
     return TRUE;
-  /* EFBIG: RLIMIT_FSIZE or the file system's largest file */
-  return primary == SQLITE_IOERR && (sys_errno == ENOSPC || sys_errno == EFBIG ||
-                                     sys_errno == EDQUOT);
+  return (primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN) &&
+         is_disk_full_errno (sys_errno);
+}
+
+/* SQLite reports some failed writes with errno already cleared: EFBIG on the
+ * first frame of a WAL comes back as SQLITE_IOERR_WRITE with errno 0, after
+ * the lock calls that followed it. (ENOSPC is SQLITE_FULL either way.) Then
+ * look for a full disk or a file at RLIMIT_FSIZE directly. */
+static gboolean
+store_files_near_limit (StoreCore *core)
+{
+  static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+  g_autofree char *dir = g_path_get_dirname (core->path);
+  struct statvfs vfs;
+  struct rlimit rl;
+
+  if (statvfs (dir, &vfs) == 0 && (guint64) vfs.f_bavail * vfs.f_frsize < WRITE_SLACK)
+    return TRUE;
+  if (getrlimit (RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *file = g_strconcat (core->path, suffixes[i], NULL);
+      GStatBuf st;
+
+      if (g_stat (file, &st) == 0 && (guint64) st.st_size + WRITE_SLACK > rl.rlim_cur)
+        return TRUE;
+    }
+  return FALSE;
 }
 
 static void
 set_db_error (StoreCore *core, int rc, const char *what, GError **error)
 {
   int sys_errno = sqlite3_system_errno (core->db);
-  MoatError code = is_disk_full_rc (rc, sys_errno) ? MOAT_ERROR_DISK_FULL : MOAT_ERROR_STORE;
+  gboolean disk_full = is_disk_full_rc (rc, sys_errno) ||
+                       ((rc & 0xff) == SQLITE_IOERR && sys_errno == 0 &&
+                        store_files_near_limit (core));
+  MoatError code = disk_full ? MOAT_ERROR_DISK_FULL : MOAT_ERROR_STORE;
 
-  g_set_error (error, MOAT_ERROR, code, "%s: %s (%s, errno %d)",
-               what, sqlite3_errmsg (core->db), sqlite3_errstr (rc), sys_errno);
+  g_set_error (error, MOAT_ERROR, code, "%s: %s (%s, code %d, errno %d)",
+               what, sqlite3_errmsg (core->db), sqlite3_errstr (rc), rc, sys_errno);
 }
 
 static gboolean
@@ -619,8 +668,12 @@ try_open (StoreCore *core, GError **error)
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK)
     {
-      g_set_error (error, MOAT_ERROR, MOAT_ERROR_STORE, "Could not open the event store %s: %s",
-                   core->path, core->db != NULL ? sqlite3_errmsg (core->db) : sqlite3_errstr (rc));
+      int sys_errno = core->db != NULL ? sqlite3_system_errno (core->db) : 0;
+
+      g_set_error (error, MOAT_ERROR,
+                   is_disk_full_rc (rc, sys_errno) ? MOAT_ERROR_DISK_FULL : MOAT_ERROR_STORE,
+                   "Could not open the event store %s: %s (errno %d)", core->path,
+                   core->db != NULL ? sqlite3_errmsg (core->db) : sqlite3_errstr (rc), sys_errno);
       close_db (core);
       return OPEN_FAILED;
     }
@@ -767,8 +820,9 @@ open_db (StoreCore *core, GError **error)
     {
       int saved_errno = errno;
 
-      g_set_error (error, MOAT_ERROR, MOAT_ERROR_STORE, "Could not create the folder %s: %s",
-                   dir, g_strerror (saved_errno));
+      g_set_error (error, MOAT_ERROR,
+                   is_disk_full_errno (saved_errno) ? MOAT_ERROR_DISK_FULL : MOAT_ERROR_STORE,
+                   "Could not create the folder %s: %s", dir, g_strerror (saved_errno));
       return FALSE;
     }
   switch (try_open (core, &local_error))
@@ -1345,6 +1399,76 @@ category_counts (StoreCore *core, gint64 since, gint64 until, const char *action
 
 /* ---- the store thread ---- */
 
+/* The open failed for lack of space: the store goes on in memory and tries again. */
+static void
+note_open_failed (StoreCore *core, const GError *error)
+{
+  gint64 interval;
+
+  assert_store_thread (core);
+  if (!core->reopen)
+    g_warning ("The event store %s cannot be opened because its disk is full (%s); "
+               "keeping events in memory and retrying", core->path, error->message);
+  else
+    g_debug ("open still failing: %s", error->message);
+  core->reopen = TRUE;
+  set_state (core, MOAT_STORE_STATE_DISK_FULL,
+             _("The disk holding the event store is full; Moat will start recording events "
+               "when space is freed."));
+  g_mutex_lock (&core->mutex);
+  interval = core->retry_interval_us;
+  g_mutex_unlock (&core->mutex);
+  core->retry_at = g_get_monotonic_time () + interval;
+}
+
+/* Tries again to open a store whose first open found the disk full. On success
+ * the caller commits what waits, which settles the state; with nothing waiting
+ * the state is OK at once. */
+static gboolean
+reopen_db (StoreCore *core, GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  guint n_waiting;
+
+  assert_store_thread (core);
+  g_assert_true (core->reopen);
+  if (!open_db (core, &local_error))
+    {
+      if (g_error_matches (local_error, MOAT_ERROR, MOAT_ERROR_DISK_FULL))
+        {
+          note_open_failed (core, local_error);
+        }
+      else
+        {
+          /* no longer the disk: the same as a failed open */
+          g_warning ("%s", local_error->message);
+          core->reopen = FALSE;
+          core->retry_at = 0;
+          set_state (core, MOAT_STORE_STATE_ERROR, local_error->message);
+        }
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  g_message ("The event store %s is open now that its disk has room", core->path);
+  core->reopen = FALSE;
+  core->retry_at = 0;
+  /* retention as after any open, once what waits is written */
+  core->next_prune = g_get_monotonic_time ();
+  g_mutex_lock (&core->mutex);
+  n_waiting = core->pending.length;
+  g_mutex_unlock (&core->mutex);
+  if (n_waiting == 0)
+    note_write_ok (core);
+  return TRUE;
+}
+
+static void
+handle_reopen (StoreCore *core)
+{
+  if (reopen_db (core, NULL))
+    commit_pending (core, BATCH_MAX, NULL);
+}
+
 static void
 handle_open (StoreCore *core, Request *req)
 {
@@ -1352,6 +1476,13 @@ handle_open (StoreCore *core, Request *req)
 
   if (!open_db (core, &error))
     {
+      if (g_error_matches (error, MOAT_ERROR, MOAT_ERROR_DISK_FULL))
+        {
+          /* like a full disk while writing: the open succeeds, without a file yet */
+          note_open_failed (core, error);
+          finish_request (core, req);
+          return;
+        }
       g_warning ("%s", error->message);
       set_state (core, MOAT_STORE_STATE_ERROR, error->message);
       req->error = g_steal_pointer (&error);
@@ -1398,10 +1529,18 @@ handle_request (StoreCore *core, Request *req)
       finish_request (core, req);
       return;
     }
+  /* a flush is the caller asking to write now: try the open now too */
+  if (core->db == NULL && core->reopen && req->kind == REQUEST_FLUSH)
+    reopen_db (core, NULL);
   if (core->db == NULL)
     {
-      req->error = g_error_new_literal (MOAT_ERROR, MOAT_ERROR_STORE,
-                                        "The event store is not open");
+      if (core->reopen)
+        req->error = g_error_new (MOAT_ERROR, MOAT_ERROR_DISK_FULL,
+                                  "The disk holding the event store %s is full; the store "
+                                  "opens when space is freed", core->path);
+      else
+        req->error = g_error_new_literal (MOAT_ERROR, MOAT_ERROR_STORE,
+                                          "The event store is not open");
       finish_request (core, req);
       return;
     }
@@ -1434,6 +1573,7 @@ handle_request (StoreCore *core, Request *req)
 
 typedef enum {
   WORK_REQUEST,
+  WORK_REOPEN,
   WORK_COMMIT,
   WORK_PRUNE,
   WORK_STOP,
@@ -1474,6 +1614,12 @@ wait_for_work_locked (StoreCore *core, Request **out_req)
             return WORK_PRUNE;
           deadline = MIN (deadline, core->next_prune);
         }
+      else if (core->reopen)
+        {
+          if (now >= core->retry_at)
+            return WORK_REOPEN;
+          deadline = core->retry_at;
+        }
       if (deadline == G_MAXINT64)
         g_cond_wait (&core->cond, &core->mutex);
       else
@@ -1490,6 +1636,9 @@ final_commit (StoreCore *core)
   g_mutex_lock (&core->mutex);
   n = core->pending.length;
   g_mutex_unlock (&core->mutex);
+  /* one last try for what waited for room on the disk */
+  if (core->db == NULL && core->reopen && n > 0)
+    reopen_db (core, NULL);
   if (core->db == NULL || n == 0)
     {
       if (n > 0)
@@ -1521,6 +1670,9 @@ store_thread_func (gpointer data)
         {
         case WORK_REQUEST:
           handle_request (core, req);
+          break;
+        case WORK_REOPEN:
+          handle_reopen (core);
           break;
         case WORK_COMMIT:
           commit_pending (core, BATCH_MAX, NULL);

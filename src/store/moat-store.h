@@ -36,7 +36,12 @@ G_DECLARE_FINAL_TYPE (MoatStore, moat_store, MOAT, STORE, GObject)
  *  - SQLITE_FULL / ENOSPC / EFBIG while writing: the batch is rolled back and kept in
  *    memory (bounded, oldest dropped past MOAT_STORE_PENDING_MAX with a count),
  *    :state becomes DISK_FULL with a clear :message, writes are retried every few
- *    seconds and :state returns to OK when they succeed.
+ *    seconds and :state returns to OK when they succeed;
+ *  - a full disk at open (the file, its WAL or a migration cannot be written): the
+ *    open still completes without error, :state is DISK_FULL, events are kept in
+ *    memory as above, the open is retried every few seconds (and by a flush), and
+ *    reads fail with MOAT_ERROR_DISK_FULL until it succeeds. A failed migration
+ *    leaves the old file as it was; only a corrupt file is moved aside.
  *
  * Properties: "state" (MoatStoreState, as int), "message" (string, "" when OK), "path".
  * Signals, emitted on the owner context:
@@ -52,7 +57,8 @@ MoatStoreState  moat_store_get_state         (MoatStore           *self);
 const char     *moat_store_get_message       (MoatStore           *self);
 guint64         moat_store_get_dropped_count (MoatStore           *self);
 
-/* Opens (creates, migrates, recovers) on the store thread. */
+/* Opens (creates, migrates, recovers) on the store thread. Fails only when the
+ * store cannot be used at all; a full disk completes it with :state DISK_FULL. */
 void            moat_store_open_async        (MoatStore           *self,
                                               GCancellable        *cancellable,
                                               GAsyncReadyCallback  callback,

@@ -40,6 +40,8 @@ typedef struct {
 
 static GThread *main_thread;
 static gint n_store_warnings;
+static GMutex last_store_warning_lock;
+static char *last_store_warning;
 
 /* The store warns on purpose about damaged files and full disks. Such warnings
  * are counted instead of aborting the test (a masqueraded fatal warning would
@@ -51,6 +53,10 @@ log_store_warning_cb (const char     *domain,
                       gpointer        data)
 {
   g_atomic_int_inc (&n_store_warnings);
+  g_mutex_lock (&last_store_warning_lock);
+  g_free (last_store_warning);
+  last_store_warning = g_strdup (message);
+  g_mutex_unlock (&last_store_warning_lock);
   g_printerr ("expected warning: %s\n", message);
 }
 
@@ -1316,6 +1322,252 @@ test_disk_full_tmpfs (Fixture *fx, gconstpointer data)
   g_assert_cmpint (umount2 (dir, MNT_DETACH), ==, 0);
 }
 
+/* ---- a disk that is full before the store opens ---- */
+
+#define OPEN_FULL_MESSAGE "The disk holding the event store is full; Moat will start " \
+                          "recording events when space is freed."
+
+static void
+open_disk_full (Fixture *fx)
+{
+  g_autoptr(GError) error = NULL;
+  gint warnings = g_atomic_int_get (&n_store_warnings);
+
+  g_assert_true (store_open (fx, &error));
+  g_assert_no_error (error);
+  /* the state comes before the open's result */
+  g_assert_cmpint (moat_store_get_state (fx->store), ==, MOAT_STORE_STATE_DISK_FULL);
+  g_assert_cmpstr (moat_store_get_message (fx->store), ==, OPEN_FULL_MESSAGE);
+  g_assert_cmpint (g_atomic_int_get (&n_store_warnings), >, warnings);
+  g_assert_cmpuint (fx->n_recovered, ==, 0);
+}
+
+/* Reads fail with a clear error, and so does a flush while the disk is full. */
+static void
+assert_reads_disk_full (Fixture *fx)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  guint64 count = 0;
+
+  events = store_list (fx, NULL, 0, 10, &error);
+  g_assert_error (error, MOAT_ERROR, MOAT_ERROR_DISK_FULL);
+  g_assert_null (events);
+  g_test_message ("list: %s", error->message);
+  g_clear_error (&error);
+
+  moat_store_count_events_async (fx->store, NULL, NULL, result_cb, fx);
+  result = wait_for_result (fx);
+  g_assert_false (moat_store_count_events_finish (fx->store, result, &count, &error));
+  g_assert_error (error, MOAT_ERROR, MOAT_ERROR_DISK_FULL);
+  g_clear_error (&error);
+
+  g_assert_false (store_flush (fx, &error));
+  g_assert_error (error, MOAT_ERROR, MOAT_ERROR_DISK_FULL);
+  g_assert_cmpint (moat_store_get_state (fx->store), ==, MOAT_STORE_STATE_DISK_FULL);
+}
+
+/* No file next to the database was made by moving it aside. */
+static void
+assert_nothing_moved_aside (const char *path)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *prefix = g_strconcat (base, ".corrupt", NULL);
+  g_autoptr(GDir) listing = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  g_assert_nonnull (listing);
+  while ((name = g_dir_read_name (listing)) != NULL)
+    g_assert_false (g_str_has_prefix (name, prefix));
+}
+
+/* Opened on a full disk, the store keeps events in memory and writes them all
+ * once there is room: the open is retried like a failed write. */
+static void
+check_open_disk_full_fresh (Fixture *fx, void (*make_room) (Fixture *fx))
+{
+  g_autoptr(MoatEventFilter) filter = moat_event_filter_new ();
+
+  moat_store_set_retry_interval (fx->store, 3600 * 1000);
+  open_disk_full (fx);
+  add_numbered (fx, "waiting-", 100, 200, 0);
+  g_assert_cmpuint (moat_store_get_pending_count (fx->store), ==, 100);
+  assert_reads_disk_full (fx);
+  g_assert_cmpuint (moat_store_get_pending_count (fx->store), ==, 100);
+  g_assert_cmpuint (fx->committed->len, ==, 0);
+  g_assert_cmpuint (moat_store_get_dropped_count (fx->store), ==, 0);
+
+  /* the bound on what waits holds here too */
+  moat_store_set_pending_max (fx->store, 100);
+  add_numbered (fx, "extra-", 5, 0, 0);
+  g_assert_cmpuint (moat_store_get_pending_count (fx->store), ==, 100);
+  g_assert_cmpuint (moat_store_get_dropped_count (fx->store), ==, 5);
+
+  /* a failed flush reschedules the retry at the short interval; then room */
+  moat_store_set_retry_interval (fx->store, 20);
+  assert_reads_disk_full (fx);
+  make_room (fx);
+  wait_for_state (fx, MOAT_STORE_STATE_OK);
+  g_assert_cmpstr (moat_store_get_message (fx->store), ==, "");
+  while (fx->committed->len < 100)
+    g_main_context_iteration (NULL, TRUE);
+  flush_ok (fx);
+  g_assert_cmpuint (fx->committed->len, ==, 100);
+  g_assert_cmpuint (moat_store_get_pending_count (fx->store), ==, 0);
+  g_assert_cmpuint (store_count (fx, NULL), ==, 100);
+  /* the five oldest were dropped, the rest kept their order */
+  filter->ascending = TRUE;
+  filter->search = g_strdup ("waiting-5");
+  assert_list (fx, filter, 0, 1, "1");
+  g_clear_pointer (&filter->search, g_free);
+  filter->search = g_strdup ("extra-");
+  g_assert_cmpuint (store_count (fx, filter), ==, 5);
+  check_paging (fx, TRUE, TRUE, 100, 30);
+  assert_nothing_moved_aside (moat_store_get_path (fx->store));
+  moat_store_close (fx->store);
+  g_assert_cmpint (db_query_int (moat_store_get_path (fx->store), "PRAGMA user_version"), ==,
+                   MOAT_STORE_SCHEMA_VERSION);
+}
+
+static void
+test_open_disk_full_rlimit (Fixture *fx, gconstpointer data)
+{
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_test_trap_assert_passed ();
+      return;
+    }
+  signal (SIGXFSZ, SIG_IGN);
+  /* not a byte may be written: the file can be created, not filled */
+  set_file_size_limit (0);
+  check_open_disk_full_fresh (fx, room_by_rlimit);
+}
+
+static void
+test_open_disk_full_tmpfs (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *dir = tmpfs_dir (fx);
+  g_autofree char *path = g_build_filename (dir, "moat.db", NULL);
+  g_autofree char *filler = g_build_filename (dir, "filler", NULL);
+  g_autofree char *zeros = g_malloc0 (4096);
+  int status = 0;
+  pid_t pid;
+  int fd;
+
+  if (!g_test_subprocess ())
+    {
+      g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+      pid = fork ();
+      g_assert_cmpint (pid, >=, 0);
+      if (pid == 0)
+        _exit (mount_tmpfs (dir, "size=64k") ? 0 : 1);
+      g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+      if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+        {
+          g_test_skip ("needs root and a private mount namespace to mount a tmpfs");
+          return;
+        }
+      g_test_trap_subprocess (NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_test_trap_assert_passed ();
+      return;
+    }
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (mount_tmpfs (dir, "size=256k,mode=0700"));
+  /* fill it up to the last block */
+  fd = g_open (filler, O_WRONLY | O_CREAT, 0600);
+  g_assert_cmpint (fd, >=, 0);
+  while (write (fd, zeros, 4096) > 0)
+    ;
+  g_assert_cmpint (errno, ==, ENOSPC);
+  g_assert_cmpint (close (fd), ==, 0);
+  fixture_use_store (fx, path);
+  check_open_disk_full_fresh (fx, room_on_tmpfs);
+  g_assert_cmpint (umount2 (dir, MNT_DETACH), ==, 0);
+}
+
+/* A migration that cannot be written leaves the old file as it was, and
+ * completes once there is room. */
+static void
+test_open_disk_full_migrate (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *fixture = g_build_filename (STORE_FIXTURES_DIR, "schema-v1.sql", NULL);
+  g_autofree char *sql = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  g_autofree char *subject = NULL;
+  g_autofree char *ids = NULL;
+  sqlite3 *reader = NULL;
+  MoatEvent *added;
+
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_test_trap_assert_passed ();
+      return;
+    }
+  signal (SIGXFSZ, SIG_IGN);
+  g_assert_true (g_file_get_contents (fixture, &sql, NULL, &error));
+  g_assert_no_error (error);
+  db_create_from_sql (fx->path, sql);
+  g_assert_cmpint (db_query_int (fx->path, "PRAGMA user_version"), ==, 1);
+
+  /* Another reader keeps the WAL index (-shm, 32 KiB) there, so the store gets as
+   * far as the migration's transaction; then no file may grow past the database. */
+  g_assert_cmpint (sqlite3_open (fx->path, &reader), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (reader, "PRAGMA journal_mode = WAL; "
+                                         "SELECT COUNT(*) FROM events", NULL, NULL, NULL),
+                   ==, SQLITE_OK);
+  g_test_message ("limiting files to %" G_GSIZE_FORMAT " bytes", file_size (fx->path));
+  set_file_size_limit (file_size (fx->path));
+  moat_store_set_retry_interval (fx->store, 3600 * 1000);
+  open_disk_full (fx);
+  g_mutex_lock (&last_store_warning_lock);
+  g_test_message ("warning: %s", last_store_warning);
+  g_assert_nonnull (strstr (last_store_warning,
+                            "Could not migrate the event store to schema version 2"));
+  g_mutex_unlock (&last_store_warning_lock);
+  add_numbered (fx, "waiting-", 10, 0, 0);
+  assert_reads_disk_full (fx);
+
+  /* the old file, as it was: version 1, its rows, no column of version 2 */
+  g_assert_cmpint (db_query_int (fx->path, "PRAGMA user_version"), ==, 1);
+  g_assert_cmpint (db_query_int (fx->path, "SELECT COUNT(*) FROM events"), ==, 5);
+  g_assert_cmpint (db_query_int (fx->path, "SELECT COUNT(*) FROM pragma_table_info('events') "
+                                           "WHERE name = 'action'"), ==, 0);
+  g_assert_cmpint (db_query_int (fx->path, "SELECT COUNT(*) FROM sqlite_master "
+                                           "WHERE name = 'meta'"), ==, 0);
+  subject = db_query_text (fx->path, "SELECT subject FROM events WHERE id = 3");
+  g_assert_cmpstr (subject, ==, "192.168.1.1");
+  assert_nothing_moved_aside (fx->path);
+  g_assert_cmpint (sqlite3_close (reader), ==, SQLITE_OK);
+
+  /* room: the migration completes and what waited is written after the old rows */
+  moat_store_set_retry_interval (fx->store, 20);
+  assert_reads_disk_full (fx);
+  set_file_size_limit (RLIM_INFINITY);
+  wait_for_state (fx, MOAT_STORE_STATE_OK);
+  while (fx->committed->len < 10)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (fx->committed->len, ==, 10);
+  added = g_ptr_array_index (fx->committed, 0);
+  g_assert_cmpint (added->id, ==, 8);
+  g_assert_cmpuint (store_count (fx, NULL), ==, 15);
+  events = store_list (fx, NULL, 10, 1000, &error);
+  g_assert_no_error (error);
+  ids = ids_of (events);
+  g_assert_cmpstr (ids, ==, "7,4,3,2,1");
+  g_assert_cmpint (fx->n_recovered, ==, 0);
+  assert_nothing_moved_aside (fx->path);
+  moat_store_close (fx->store);
+  g_assert_cmpint (db_query_int (fx->path, "PRAGMA user_version"), ==, MOAT_STORE_SCHEMA_VERSION);
+  g_assert_cmpint (db_query_int (fx->path, "SELECT COUNT(*) FROM events WHERE action = ''"),
+                   ==, 5);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1346,6 +1598,9 @@ main (int argc, char **argv)
   ADD ("kill", test_kill, NULL);
   ADD ("disk-full/rlimit", test_disk_full_rlimit, NULL);
   ADD ("disk-full/tmpfs", test_disk_full_tmpfs, NULL);
+  ADD ("disk-full-at-open/rlimit", test_open_disk_full_rlimit, NULL);
+  ADD ("disk-full-at-open/tmpfs", test_open_disk_full_tmpfs, NULL);
+  ADD ("disk-full-at-open/migrate", test_open_disk_full_migrate, NULL);
 #undef ADD
 
   return g_test_run ();
