@@ -560,6 +560,54 @@ test_engine_disk_full (Fixture       *fixture,
   g_assert_cmpstr (moat_engine_get_store_message (fixture->engine), ==, "");
 }
 
+/* moatd starting on a full disk: the engine starts, protection is DEGRADED with
+ * the store's message, and what it records is written once there is room. */
+static void
+test_engine_disk_full_at_start (Fixture       *fixture,
+                                gconstpointer  user_data)
+{
+  g_autoptr(GPtrArray) events = NULL;
+  gboolean flushed = FALSE;
+
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_test_trap_assert_passed ();
+      return;
+    }
+
+  signal (SIGXFSZ, SIG_IGN);
+  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+  /* no file can grow: the store cannot even be created */
+  set_file_size_limit (0);
+
+  start_engine (fixture);
+  g_assert_cmpint (moat_engine_get_store_state (fixture->engine), ==, MOAT_STORE_STATE_DISK_FULL);
+  moat_engine_set_proxy_address (fixture->engine, "127.0.0.1:3128");
+  g_assert_cmpint (moat_engine_get_protection_state (fixture->engine), ==,
+                   MOAT_PROTECTION_STATE_DEGRADED);
+  g_assert_cmpstr (moat_engine_get_protection_summary (fixture->engine), ==,
+                   moat_engine_get_store_message (fixture->engine));
+  g_assert_true (g_str_has_prefix (moat_engine_get_protection_summary (fixture->engine),
+                                   "The disk holding the event store is full; "));
+  record_many (fixture, 100, 10);
+
+  /* Room: a flush opens the store and writes what waited; protection is back. */
+  set_file_size_limit (RLIM_INFINITY);
+  while (!flushed)
+    {
+      g_autoptr(GAsyncResult) result = NULL;
+
+      moat_engine_flush_async (fixture->engine, NULL, async_result_cb, &result);
+      flushed = moat_engine_flush_finish (fixture->engine, wait_result (&result), NULL);
+    }
+  wait_for_protection (fixture, MOAT_PROTECTION_STATE_PROTECTED);
+  g_assert_cmpint (moat_engine_get_store_state (fixture->engine), ==, MOAT_STORE_STATE_OK);
+  g_assert_cmpstr (moat_engine_get_store_message (fixture->engine), ==, "");
+  events = list_events (fixture, "content.malware");
+  g_assert_cmpuint (events->len, ==, 100);
+}
+
 static guint64
 count_all (Fixture *fixture)
 {
@@ -615,6 +663,7 @@ main (int   argc,
   ADD ("/moat/engine/invalid-event", test_engine_invalid_event, fixture_set_up);
   ADD ("/moat/engine/queries", test_engine_queries, fixture_set_up);
   ADD ("/moat/engine/disk-full", test_engine_disk_full, fixture_set_up_unstarted);
+  ADD ("/moat/engine/disk-full-at-start", test_engine_disk_full_at_start, fixture_set_up_unstarted);
   ADD ("/moat/engine/recovered", test_engine_recovered, fixture_set_up_unstarted);
   ADD ("/moat/engine/retention-change", test_engine_retention_change, fixture_set_up);
 #undef ADD
