@@ -6,12 +6,12 @@
 #include "moat-dbus-generated.h"
 #include "moat-error.h"
 #include "moat-event.h"
+#include "moat-test-utils.h"
 
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
 
-#define WAIT_LIMIT_SECONDS 30
 
 /* Smoke test of the moatd binary in this build tree on a private session bus. */
 
@@ -23,49 +23,6 @@ typedef struct {
   guint            n_events_added;
   gboolean         three_added;
 } Fixture;
-
-static gboolean
-on_wait_timeout_cb (gpointer user_data)
-{
-  gboolean *timed_out = user_data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-wait_for (gboolean *flag)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (WAIT_LIMIT_SECONDS, on_wait_timeout_cb, &timed_out);
-
-  while (!*flag && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (id);
-  g_assert_false (timed_out);
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          if (g_file_test (child, G_FILE_TEST_IS_DIR))
-            remove_tree (child);
-          else
-            g_unlink (child);
-        }
-    }
-  g_rmdir (path);
-}
 
 static void
 fixture_set_up (Fixture       *fixture,
@@ -98,7 +55,7 @@ fixture_tear_down (Fixture       *fixture,
   g_clear_object (&fixture->connection);
   g_test_dbus_down (fixture->bus);
   g_clear_object (&fixture->bus);
-  remove_tree (fixture->tmpdir);
+  moat_test_remove_tree (fixture->tmpdir);
   g_free (fixture->tmpdir);
   g_free (fixture->moatd_path);
 }
@@ -168,7 +125,7 @@ wait_for_name (Fixture *fixture, const char *not_owner)
   watch = g_bus_watch_name_on_connection (fixture->connection, MOAT_DBUS_NAME,
                                           G_BUS_NAME_WATCHER_FLAGS_NONE,
                                           on_name_appeared_cb, NULL, &wait, NULL);
-  wait_for (&wait.done);
+  moat_test_wait_for (&wait.done);
   g_bus_unwatch_name (watch);
 
   reply = g_dbus_connection_call_sync (fixture->connection, "org.freedesktop.DBus",
@@ -198,7 +155,7 @@ wait_exit (GSubprocess *process)
   gboolean done = FALSE;
 
   g_subprocess_wait_async (process, NULL, wait_cb, &done);
-  wait_for (&done);
+  moat_test_wait_for (&done);
 }
 
 static char *
@@ -336,7 +293,7 @@ test_daemon_smoke (Fixture       *fixture,
   g_assert_cmpuint (blocked, ==, 3);
 
   /* Batched announcements reach the client. */
-  wait_for (&fixture->three_added);
+  moat_test_wait_for (&fixture->three_added);
   g_assert_cmpuint (fixture->n_events_added, ==, 3);
 
   /* Bad input: clear errors in Moat's domain, and nothing half-done. */
@@ -455,7 +412,7 @@ test_daemon_limit (Fixture       *fixture,
       moat_dbus_moat1_call_list_events (proxy, g_variant_dict_end (&dict), 0, 1000, NULL,
                                         burst_list_cb, &burst);
     }
-  wait_for (&burst.all_done);
+  moat_test_wait_for (&burst.all_done);
   g_test_message ("%u of %u calls served, %u refused", burst.n_ok, burst.n_total,
                   burst.n_limited);
   g_assert_cmpuint (burst.n_other, ==, 0);
@@ -548,7 +505,7 @@ test_daemon_activation (Fixture       *fixture,
                                           G_BUS_NAME_WATCHER_FLAGS_NONE, NULL,
                                           on_name_vanished_cb, &gone, NULL);
   g_assert_cmpint (kill ((pid_t) pid, SIGTERM), ==, 0);
-  wait_for (&gone.done);
+  moat_test_wait_for (&gone.done);
   g_bus_unwatch_name (watch);
 }
 
@@ -601,6 +558,6 @@ main (int   argc,
 #undef ADD
 
   status = g_test_run ();
-  remove_tree (home);
+  moat_test_remove_tree (home);
   return status;
 }

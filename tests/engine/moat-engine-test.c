@@ -5,13 +5,13 @@
 
 #include "moat-engine.h"
 #include "moat-error.h"
+#include "moat-test-utils.h"
 
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
 
-#define WAIT_LIMIT_SECONDS 30
 
 typedef struct {
   char       *tmpdir;
@@ -26,55 +26,6 @@ typedef struct {
   GArray     *emission_times;  /* gint64, monotonic µs */
 } Fixture;
 
-static gboolean
-on_wait_timeout_cb (gpointer user_data)
-{
-  gboolean *timed_out = user_data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the main context until *@flag, failing the test after WAIT_LIMIT_SECONDS. */
-static void
-wait_for (gboolean *flag)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (WAIT_LIMIT_SECONDS, on_wait_timeout_cb, &timed_out);
-
-  while (!*flag && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (id);
-  g_assert_false (timed_out);
-}
-
-static void
-async_result_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  GAsyncResult **out = user_data;
-
-  *out = g_object_ref (result);
-}
-
-static GAsyncResult *
-wait_result (GAsyncResult **result)
-{
-  gboolean done = FALSE;
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (WAIT_LIMIT_SECONDS, on_wait_timeout_cb, &timed_out);
-
-  while (*result == NULL && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  done = *result != NULL;
-  if (!timed_out)
-    g_source_remove (id);
-  g_assert_true (done);
-  return *result;
-}
-
 static void
 start_engine (Fixture *fixture)
 {
@@ -82,8 +33,8 @@ start_engine (Fixture *fixture)
   g_autoptr(GError) error = NULL;
 
   fixture->engine = moat_engine_new (fixture->tmpdir, fixture->settings);
-  moat_engine_start_async (fixture->engine, NULL, async_result_cb, &result);
-  moat_engine_start_finish (fixture->engine, wait_result (&result), &error);
+  moat_engine_start_async (fixture->engine, NULL, moat_test_result_cb, &result);
+  moat_engine_start_finish (fixture->engine, moat_test_wait_result (&result), &error);
   g_assert_no_error (error);
 }
 
@@ -93,8 +44,8 @@ flush_engine (Fixture *fixture)
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
-  moat_engine_flush_async (fixture->engine, NULL, async_result_cb, &result);
-  g_assert_true (moat_engine_flush_finish (fixture->engine, wait_result (&result), &error));
+  moat_engine_flush_async (fixture->engine, NULL, moat_test_result_cb, &result);
+  g_assert_true (moat_engine_flush_finish (fixture->engine, moat_test_wait_result (&result), &error));
   g_assert_no_error (error);
 }
 
@@ -107,8 +58,8 @@ list_events (Fixture *fixture, const char *threat)
   GPtrArray *events;
 
   filter->threat = g_strdup (threat);
-  moat_engine_list_events_async (fixture->engine, filter, 0, 1000, NULL, async_result_cb, &result);
-  events = moat_engine_list_events_finish (fixture->engine, wait_result (&result), &error);
+  moat_engine_list_events_async (fixture->engine, filter, 0, 1000, NULL, moat_test_result_cb, &result);
+  events = moat_engine_list_events_finish (fixture->engine, moat_test_wait_result (&result), &error);
   g_assert_no_error (error);
   g_assert_nonnull (events);
   return events;
@@ -142,27 +93,6 @@ fixture_set_up (Fixture       *fixture,
 }
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          if (g_file_test (child, G_FILE_TEST_IS_DIR))
-            remove_tree (child);
-          else
-            g_unlink (child);
-        }
-    }
-  g_rmdir (path);
-}
-
-static void
 fixture_tear_down (Fixture       *fixture,
                    gconstpointer  user_data)
 {
@@ -170,7 +100,7 @@ fixture_tear_down (Fixture       *fixture,
     moat_engine_shutdown (fixture->engine);
   g_clear_object (&fixture->engine);
   g_clear_object (&fixture->settings);
-  remove_tree (fixture->tmpdir);
+  moat_test_remove_tree (fixture->tmpdir);
   g_free (fixture->tmpdir);
   g_array_unref (fixture->emission_times);
 }
@@ -252,7 +182,7 @@ test_engine_events_added_coalesced (Fixture       *fixture,
     }
   flush_engine (fixture);
 
-  wait_for (&fixture->all_delivered);
+  moat_test_wait_for (&fixture->all_delivered);
   g_test_message ("1000 events arrived in %u ::events-added emissions", fixture->n_emissions);
   g_assert_cmpuint (fixture->n_delivered, ==, 1000);
   g_assert_true (fixture->ids_ascending);
@@ -283,7 +213,7 @@ test_engine_events_added_interval (Fixture       *fixture,
       g_assert_no_error (error);
       flush_engine (fixture);
     }
-  wait_for (&fixture->all_delivered);
+  moat_test_wait_for (&fixture->all_delivered);
 
   g_test_message ("20 commits arrived in %u ::events-added emissions", fixture->n_emissions);
   g_assert_cmpuint (fixture->n_delivered, ==, 20);
@@ -352,20 +282,20 @@ test_engine_queries (Fixture       *fixture,
   g_assert_no_error (error);
   flush_engine (fixture);
 
-  moat_engine_list_events_async (fixture->engine, NULL, 0, 0, NULL, async_result_cb, &result);
-  g_assert_null (moat_engine_list_events_finish (fixture->engine, wait_result (&result), &error));
+  moat_engine_list_events_async (fixture->engine, NULL, 0, 0, NULL, moat_test_result_cb, &result);
+  g_assert_null (moat_engine_list_events_finish (fixture->engine, moat_test_wait_result (&result), &error));
   g_assert_error (error, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
-  moat_engine_count_events_async (fixture->engine, NULL, NULL, async_result_cb, &count_result);
-  g_assert_true (moat_engine_count_events_finish (fixture->engine, wait_result (&count_result),
+  moat_engine_count_events_async (fixture->engine, NULL, NULL, moat_test_result_cb, &count_result);
+  g_assert_true (moat_engine_count_events_finish (fixture->engine, moat_test_wait_result (&count_result),
                                                   &count, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (count, ==, 3);
 
-  moat_engine_category_counts_async (fixture->engine, 0, 0, "blocked", NULL, async_result_cb,
+  moat_engine_category_counts_async (fixture->engine, 0, 0, "blocked", NULL, moat_test_result_cb,
                                      &counts_result);
-  counts = moat_engine_category_counts_finish (fixture->engine, wait_result (&counts_result),
+  counts = moat_engine_category_counts_finish (fixture->engine, moat_test_wait_result (&counts_result),
                                                &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_hash_table_size (counts), ==, 1);
@@ -469,7 +399,7 @@ wait_for_protection (Fixture *fixture, MoatProtectionState state)
       gulong id = g_signal_connect (fixture->engine, "notify::protection-state",
                                     G_CALLBACK (on_protection_changed_cb), &changed);
 
-      wait_for (&changed);
+      moat_test_wait_for (&changed);
       g_signal_handler_disconnect (fixture->engine, id);
     }
 }
@@ -552,8 +482,8 @@ test_engine_disk_full (Fixture       *fixture,
     {
       g_autoptr(GAsyncResult) result = NULL;
 
-      moat_engine_flush_async (fixture->engine, NULL, async_result_cb, &result);
-      flushed = moat_engine_flush_finish (fixture->engine, wait_result (&result), NULL);
+      moat_engine_flush_async (fixture->engine, NULL, moat_test_result_cb, &result);
+      flushed = moat_engine_flush_finish (fixture->engine, moat_test_wait_result (&result), NULL);
     }
   wait_for_protection (fixture, MOAT_PROTECTION_STATE_PROTECTED);
   g_assert_cmpint (moat_engine_get_store_state (fixture->engine), ==, MOAT_STORE_STATE_OK);
@@ -598,8 +528,8 @@ test_engine_disk_full_at_start (Fixture       *fixture,
     {
       g_autoptr(GAsyncResult) result = NULL;
 
-      moat_engine_flush_async (fixture->engine, NULL, async_result_cb, &result);
-      flushed = moat_engine_flush_finish (fixture->engine, wait_result (&result), NULL);
+      moat_engine_flush_async (fixture->engine, NULL, moat_test_result_cb, &result);
+      flushed = moat_engine_flush_finish (fixture->engine, moat_test_wait_result (&result), NULL);
     }
   wait_for_protection (fixture, MOAT_PROTECTION_STATE_PROTECTED);
   g_assert_cmpint (moat_engine_get_store_state (fixture->engine), ==, MOAT_STORE_STATE_OK);
@@ -615,8 +545,8 @@ count_all (Fixture *fixture)
   g_autoptr(GError) error = NULL;
   guint64 count = 0;
 
-  moat_engine_count_events_async (fixture->engine, NULL, NULL, async_result_cb, &result);
-  g_assert_true (moat_engine_count_events_finish (fixture->engine, wait_result (&result),
+  moat_engine_count_events_async (fixture->engine, NULL, NULL, moat_test_result_cb, &result);
+  g_assert_true (moat_engine_count_events_finish (fixture->engine, moat_test_wait_result (&result),
                                                   &count, &error));
   g_assert_no_error (error);
   return count;
@@ -642,7 +572,7 @@ test_engine_retention_change (Fixture       *fixture,
   g_assert_cmpuint (count_all (fixture), ==, 2500);
 
   g_settings_set_uint (fixture->settings, "retention-max-events", 1000);
-  deadline = g_get_monotonic_time () + WAIT_LIMIT_SECONDS * G_USEC_PER_SEC;
+  deadline = g_get_monotonic_time () + MOAT_TEST_WAIT_SECONDS * G_USEC_PER_SEC;
   while (count_all (fixture) != 1000 && g_get_monotonic_time () < deadline)
     g_usleep (20 * 1000);
   g_assert_cmpuint (count_all (fixture), ==, 1000);

@@ -5,10 +5,10 @@
 
 #include "moat-engine.h"
 #include "moat-notifier.h"
+#include "moat-test-utils.h"
 
 #include <string.h>
 
-#define WAIT_LIMIT_SECONDS 30
 
 /* A fake org.freedesktop.Notifications server (and a fake GUI exporting
  * org.gtk.Actions) on a private bus, with its own connection. */
@@ -137,28 +137,6 @@ handle_method_call (GDBusConnection       *connection,
 
 static const GDBusInterfaceVTable vtable = { handle_method_call, NULL, NULL, { 0 } };
 
-static gboolean
-on_wait_timeout_cb (gpointer user_data)
-{
-  gboolean *timed_out = user_data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-wait_for (gboolean *flag)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (WAIT_LIMIT_SECONDS, on_wait_timeout_cb, &timed_out);
-
-  while (!*flag && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (id);
-  g_assert_false (timed_out);
-}
-
 static void
 request_name (GDBusConnection *connection, const char *name)
 {
@@ -253,7 +231,7 @@ static void
 wait_for_group (Fixture *fixture)
 {
   fixture->group_shown = FALSE;
-  wait_for (&fixture->group_shown);
+  moat_test_wait_for (&fixture->group_shown);
 }
 
 static void
@@ -386,6 +364,14 @@ test_notifier_replaces (Fixture       *fixture,
   g_assert_cmpuint (third->replaces_id, ==, 0);
 }
 
+static gboolean
+has_activations (gpointer data)
+{
+  Fixture *fixture = data;
+
+  return fixture->activated->len > 0;
+}
+
 static void
 test_notifier_action (Fixture       *fixture,
                       gconstpointer  user_data)
@@ -394,9 +380,6 @@ test_notifier_action (Fixture       *fixture,
                                            "bank.example", "blocked");
   g_autoptr(GError) error = NULL;
   NotifyCall *call;
-  gboolean timed_out = FALSE;
-  guint id;
-
   moat_notifier_add_event (fixture->notifier, event, MOAT_NOTIFY_FLAGS_NONE);
   wait_for_group (fixture);
   g_assert_cmpuint (fixture->calls->len, ==, 1);
@@ -407,11 +390,7 @@ test_notifier_action (Fixture       *fixture,
                                  g_variant_new ("(us)", call->id, "default"), &error);
   g_assert_no_error (error);
 
-  id = g_timeout_add_seconds (WAIT_LIMIT_SECONDS, on_wait_timeout_cb, &timed_out);
-  while (fixture->activated->len == 0 && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (id);
+  moat_test_wait_until (has_activations, fixture);
   g_assert_cmpuint (fixture->activated->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (fixture->activated, 0), ==,
                    MOAT_NOTIFIER_ACTION_SHOW_ACTIVITY);

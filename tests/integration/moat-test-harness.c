@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "moat-test-harness.h"
+#include "moat-test-utils.h"
 
 #include <glib/gstdio.h>
 #include <signal.h>
@@ -360,25 +361,6 @@ moat_harness_add_events (MoatHarness *h, GVariant *events)
   g_assert_no_error (error);
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-
-        if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-          remove_tree (child);
-        else
-          g_unlink (child);
-      }
-  g_rmdir (path);
-}
-
 void
 moat_harness_tear_down (MoatHarness *h)
 {
@@ -395,7 +377,7 @@ moat_harness_tear_down (MoatHarness *h)
     g_test_dbus_down (h->bus);
   g_clear_object (&h->bus);
   if (h->tmpdir != NULL)
-    remove_tree (h->tmpdir);
+    moat_test_remove_tree (h->tmpdir);
   g_clear_pointer (&h->tmpdir, g_free);
   g_clear_pointer (&h->data_dir, g_free);
   g_clear_pointer (&h->service_dir, g_free);

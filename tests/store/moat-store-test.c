@@ -8,6 +8,7 @@
 #include "moat-error.h"
 #include "moat-store.h"
 #include "moat-store-private.h"
+#include "moat-test-utils.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -58,32 +59,6 @@ log_store_warning_cb (const char     *domain,
   last_store_warning = g_strdup (message);
   g_mutex_unlock (&last_store_warning_lock);
   g_printerr ("expected warning: %s\n", message);
-}
-
-static void
-rm_rf (const char *path)
-{
-  GStatBuf st;
-
-  if (g_lstat (path, &st) != 0)
-    return;
-  if (S_ISDIR (st.st_mode))
-    {
-      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          rm_rf (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    {
-      g_unlink (path);
-    }
 }
 
 /* ---- signals and async plumbing ---- */
@@ -174,7 +149,7 @@ fixture_tear_down (Fixture *fx, gconstpointer data)
   while (g_main_context_iteration (NULL, FALSE))
     ;
   g_assert_null (fx->result);
-  rm_rf (fx->dir);
+  moat_test_remove_tree (fx->dir);
   g_free (fx->dir);
   g_free (fx->path);
   g_free (fx->recovered);
@@ -1114,7 +1089,7 @@ test_kill (Fixture *fx, gconstpointer data)
       const char *path = g_getenv (KILL_PATH_ENV);
 
       g_assert_nonnull (path);
-      rm_rf (fx->dir);
+      moat_test_remove_tree (fx->dir);
       fixture_use_store (fx, path);
       open_ok (fx);
       add_numbered (fx, "pre-", 3000, 64, 0);
