@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright 2026 The Moat developers
+ *
+ * The compiled host matcher: one open-addressing hash table keyed by the
+ * lower-cased host of every host rule, interned in one arena, hashed
+ * right-to-left (FNV-1a) so a single pass over a queried host yields the hash
+ * of each of its label-boundary suffixes ("com", "example.com",
+ * "ads.example.com"). Each key points at a run of rule references (list
+ * index, rule index, flags). Immutable once built: lookups from any number of
+ * threads need no lock.
+ *
+ * Precedence, highest first:
+ *  1. rules of lists flagged MOAT_FILTER_LIST_USER: the most specific host
+ *     wins, and on the same host an exception (allow) beats a block;
+ *  2. subscriptions, as Adblock Plus: important exception > important block >
+ *     exception > block, then the most specific host, then the earlier list.
+ */
+#define G_LOG_DOMAIN "moat-filter"
+
+#include "config.h"
+
+#include "moat-filter-matcher.h"
+
+#include "moat-filter-list-private.h"
+
+#include <string.h>
+
+#define FNV_OFFSET 2166136261u
+#define FNV_PRIME 16777619u
+
+typedef struct
+{
+  guint32 hash;
+  guint32 key_off;   /* into arena */
+  guint32 first_ref; /* into refs */
+  guint16 n_refs;    /* 0 = empty slot */
+  guint8 key_len;
+  guint8 reserved;
+} Slot;
+
+typedef struct
+{
+  guint32 rule_idx;
+  guint16 list_idx;
+  guint16 flags;
+} Ref;
+
+struct _MoatFilterMatcher
+{
+  gatomicrefcount ref_count;
+
+  /* owned */
+  MoatFilterList **lists;
+  guint n_lists;
+  char *arena;
+  gsize arena_len;
+  Slot *slots;
+  guint32 mask;
+  Ref *refs;
+  guint32 n_refs;
+  guint n_hosts;
+  guint8 *user; /* per list: 1 when MOAT_FILTER_LIST_USER */
+};
+
+G_DEFINE_BOXED_TYPE (MoatFilterMatcher, moat_filter_matcher, moat_filter_matcher_ref,
+                     moat_filter_matcher_unref)
+
+static inline guchar
+lower (guchar c)
+{
+  return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+static inline guint32
+hash_host (const char *s, gsize len)
+{
+  guint32 h = FNV_OFFSET;
+
+  for (gsize i = len; i > 0; i--)
+    {
+      h ^= lower (s[i - 1]);
+      h *= FNV_PRIME;
+    }
+  return h;
+}
+
+/* Finds the slot of a lower-case host, or the empty slot where it goes. */
+static Slot *
+find_slot (MoatFilterMatcher *self, const char *host, gsize len, guint32 hash)
+{
+  guint32 i = hash & self->mask;
+
+  for (;;)
+    {
+      Slot *slot = &self->slots[i];
+
+      if (slot->n_refs == 0)
+        return slot;
+      if (slot->hash == hash && slot->key_len == len
+          && memcmp (self->arena + slot->key_off, host, len) == 0)
+        return slot;
+      i = (i + 1) & self->mask;
+    }
+}
+
+static char *
+badfilter_key (const char *host, gsize host_len, guint flags)
+{
+  g_autofree char *lower = g_ascii_strdown (host, host_len);
+
+  flags &= ~(MOAT_FILTER_RULE_BADFILTER | MOAT_FILTER_RULE_MATCH_CASE);
+  return g_strdup_printf ("%x|%s", flags, lower);
+}
+
+/**
+ * moat_filter_matcher_new:
+ * @lists: (array length=n_lists): the lists; earlier lists win ties
+ *
+ * Compiles the host rules of @lists. `$badfilter` rules cancel the identical
+ * rule (same host and options) in any list. A host with more than 65,535
+ * rules keeps the first 65,535.
+ */
+MoatFilterMatcher *
+moat_filter_matcher_new (MoatFilterList *const *lists, guint n_lists)
+{
+  g_autoptr(MoatFilterMatcher) self = g_new0 (MoatFilterMatcher, 1);
+  g_autoptr(GHashTable) badfilters = NULL;
+  g_autofree guint32 *cursor = NULL;
+  gsize total = 0, capacity = 16, arena_cap = 0;
+  guint32 next_ref = 0;
+
+  g_return_val_if_fail (n_lists == 0 || lists != NULL, NULL);
+  g_return_val_if_fail (n_lists <= G_MAXUINT16, NULL);
+
+  g_atomic_ref_count_init (&self->ref_count);
+  self->n_lists = n_lists;
+  self->lists = g_new0 (MoatFilterList *, MAX (n_lists, 1));
+  self->user = g_new0 (guint8, MAX (n_lists, 1));
+  for (guint l = 0; l < n_lists; l++)
+    {
+      guint n;
+      const MoatFilterRule *rules;
+
+      self->lists[l] = moat_filter_list_ref (lists[l]);
+      self->user[l] = (moat_filter_list_get_flags (lists[l]) & MOAT_FILTER_LIST_USER) != 0;
+      rules = moat_filter_list_get_host_rules (lists[l], &n);
+      total += n;
+      for (guint i = 0; i < n; i++)
+        {
+          arena_cap += rules[i].host_len;
+          if (rules[i].flags & MOAT_FILTER_RULE_BADFILTER)
+            {
+              const char *text = moat_filter_list_get_data (lists[l]) + rules[i].offset;
+
+              if (badfilters == NULL)
+                badfilters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+              g_hash_table_add (badfilters, badfilter_key (text + rules[i].host_start,
+                                                           rules[i].host_len, rules[i].flags));
+            }
+        }
+    }
+  while (capacity < total * 2)
+    capacity *= 2;
+  self->mask = (guint32) capacity - 1;
+  self->slots = g_new0 (Slot, capacity);
+  self->arena = g_malloc (MAX (arena_cap, 1));
+  self->refs = g_new (Ref, MAX (total, 1));
+
+  /* Pass 1: intern every host, count its rules. */
+  for (guint pass = 0; pass < 2; pass++)
+    {
+      if (pass == 1)
+        {
+          /* Lay the runs of references out one after another. */
+          cursor = g_new0 (guint32, capacity);
+          for (gsize s = 0; s <= self->mask; s++)
+            if (self->slots[s].n_refs > 0)
+              {
+                self->slots[s].first_ref = next_ref;
+                next_ref += self->slots[s].n_refs;
+              }
+          self->n_refs = next_ref;
+        }
+      for (guint l = 0; l < n_lists; l++)
+        {
+          guint n;
+          const MoatFilterRule *rules = moat_filter_list_get_host_rules (lists[l], &n);
+          const char *data = moat_filter_list_get_data (lists[l]);
+
+          for (guint i = 0; i < n; i++)
+            {
+              const MoatFilterRule *r = &rules[i];
+              const char *host = data + r->offset + r->host_start;
+              char lowered[256];
+              guint32 hash;
+              Slot *slot;
+
+              if (r->flags & MOAT_FILTER_RULE_BADFILTER)
+                continue;
+              if (badfilters != NULL)
+                {
+                  g_autofree char *key = badfilter_key (host, r->host_len, r->flags);
+
+                  if (g_hash_table_contains (badfilters, key))
+                    continue;
+                }
+              for (gsize k = 0; k < r->host_len; k++)
+                lowered[k] = lower (host[k]);
+              hash = hash_host (lowered, r->host_len);
+              slot = find_slot (self, lowered, r->host_len, hash);
+              if (pass == 0)
+                {
+                  if (slot->n_refs == 0)
+                    {
+                      slot->hash = hash;
+                      slot->key_off = (guint32) self->arena_len;
+                      slot->key_len = r->host_len;
+                      memcpy (self->arena + self->arena_len, lowered, r->host_len);
+                      self->arena_len += r->host_len;
+                      self->n_hosts++;
+                    }
+                  if (slot->n_refs < G_MAXUINT16)
+                    slot->n_refs++;
+                }
+              else
+                {
+                  gsize s = slot - self->slots;
+                  Ref *ref;
+
+                  if (cursor[s] >= slot->n_refs)
+                    continue;
+                  ref = &self->refs[slot->first_ref + cursor[s]++];
+                  ref->rule_idx = i;
+                  ref->list_idx = (guint16) l;
+                  ref->flags = r->flags;
+                }
+            }
+        }
+    }
+  return g_steal_pointer (&self);
+}
+
+MoatFilterMatcher *
+moat_filter_matcher_ref (MoatFilterMatcher *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+void
+moat_filter_matcher_unref (MoatFilterMatcher *self)
+{
+  g_return_if_fail (self != NULL);
+  if (!g_atomic_ref_count_dec (&self->ref_count))
+    return;
+  for (guint l = 0; l < self->n_lists; l++)
+    moat_filter_list_unref (self->lists[l]);
+  g_free (self->lists);
+  g_free (self->user);
+  g_free (self->arena);
+  g_free (self->slots);
+  g_free (self->refs);
+  g_free (self);
+}
+
+static inline guint32
+score_ref (MoatFilterMatcher *self, const Ref *ref, gsize suffix_len)
+{
+  guint cls = (ref->flags & MOAT_FILTER_RULE_EXCEPTION) ? 1 : 0;
+
+  if (self->user[ref->list_idx])
+    return (1u << 24) | ((guint32) suffix_len << 8) | cls;
+  if (ref->flags & MOAT_FILTER_RULE_IMPORTANT)
+    cls += 2;
+  return (cls << 16) | (guint32) suffix_len;
+}
+
+/**
+ * moat_filter_matcher_match_host:
+ * @host: a normalised host: lower case, no trailing dot, IDN as A-labels,
+ *   IP literals canonical (moat-host.h does this; call it first). ASCII upper
+ *   case is folded here too, nothing else is.
+ * @host_len: its length, or -1 when NUL-terminated
+ * @match: (out caller-allocates) (optional): the deciding rule
+ *
+ * Looks @host and each of its parent domains up. Pure and lock-free.
+ */
+MoatFilterVerdict
+moat_filter_matcher_match_host (MoatFilterMatcher *self,
+                                const char *host,
+                                gssize host_len,
+                                MoatFilterQueryFlags flags,
+                                MoatFilterMatch *match)
+{
+  const Ref *best = NULL;
+  guint32 best_score = 0;
+  guint32 h = FNV_OFFSET;
+  char buf[256];
+  gsize len;
+
+  g_return_val_if_fail (self != NULL, MOAT_FILTER_VERDICT_NONE);
+  g_return_val_if_fail (host != NULL, MOAT_FILTER_VERDICT_NONE);
+
+  len = host_len < 0 ? strlen (host) : (gsize) host_len;
+  if (match)
+    memset (match, 0, sizeof *match);
+  if (len == 0 || len > 253 || self->n_hosts == 0)
+    return MOAT_FILTER_VERDICT_NONE;
+
+  for (gsize i = len; i > 0; i--)
+    {
+      const char *suffix;
+      gsize suffix_len;
+      Slot *slot;
+      guchar c = lower (host[i - 1]);
+
+      buf[i - 1] = c;
+      h ^= c;
+      h *= FNV_PRIME;
+      if (i > 1 && host[i - 2] != '.')
+        continue;
+      suffix = buf + i - 1;
+      suffix_len = len - i + 1;
+      slot = find_slot (self, suffix, suffix_len, h);
+      if (slot->n_refs == 0)
+        continue;
+      for (guint r = 0; r < slot->n_refs; r++)
+        {
+          const Ref *ref = &self->refs[slot->first_ref + r];
+          guint32 score;
+
+          if ((ref->flags & MOAT_FILTER_RULE_EXACT) && suffix_len != len)
+            continue;
+          if ((ref->flags & MOAT_FILTER_RULE_THIRD_PARTY)
+              && !(flags & MOAT_FILTER_QUERY_THIRD_PARTY))
+            continue;
+          if ((ref->flags & MOAT_FILTER_RULE_FIRST_PARTY)
+              && !(flags & MOAT_FILTER_QUERY_FIRST_PARTY))
+            continue;
+          score = score_ref (self, ref, suffix_len);
+          if (best == NULL || score > best_score)
+            {
+              best = ref;
+              best_score = score;
+            }
+        }
+    }
+  if (best == NULL)
+    return MOAT_FILTER_VERDICT_NONE;
+  if (match)
+    {
+      MoatFilterList *list = self->lists[best->list_idx];
+      guint n;
+      const MoatFilterRule *rule = &moat_filter_list_get_host_rules (list, &n)[best->rule_idx];
+
+      match->list = list;
+      match->list_name = moat_filter_list_get_name (list);
+      match->category = moat_filter_list_get_category (list);
+      match->rule = moat_filter_list_get_data (list) + rule->offset;
+      match->rule_len = rule->length;
+      match->line = rule->line;
+      match->rule_flags = rule->flags;
+      match->verdict = (best->flags & MOAT_FILTER_RULE_EXCEPTION) ? MOAT_FILTER_VERDICT_ALLOW
+                                                                  : MOAT_FILTER_VERDICT_BLOCK;
+      return match->verdict;
+    }
+  return (best->flags & MOAT_FILTER_RULE_EXCEPTION) ? MOAT_FILTER_VERDICT_ALLOW
+                                                    : MOAT_FILTER_VERDICT_BLOCK;
+}
+
+guint
+moat_filter_matcher_get_n_hosts (MoatFilterMatcher *self)
+{
+  return self->n_hosts;
+}
+
+guint
+moat_filter_matcher_get_n_lists (MoatFilterMatcher *self)
+{
+  return self->n_lists;
+}
+
+/**
+ * moat_filter_matcher_get_list:
+ * Returns: (transfer none) (nullable): the list at @index
+ */
+MoatFilterList *
+moat_filter_matcher_get_list (MoatFilterMatcher *self, guint index)
+{
+  return index < self->n_lists ? self->lists[index] : NULL;
+}
+
+/* The index alone: slots, references and interned hosts (not the lists). */
+gsize
+moat_filter_matcher_get_memory_size (MoatFilterMatcher *self)
+{
+  return sizeof *self + ((gsize) self->mask + 1) * sizeof (Slot) + self->n_refs * sizeof (Ref)
+         + self->arena_len + self->n_lists * sizeof (gpointer);
+}
+
+/**
+ * moat_filter_match_dup_rule:
+ * Returns: (transfer full) (nullable): the deciding rule as a string
+ */
+char *
+moat_filter_match_dup_rule (const MoatFilterMatch *match)
+{
+  if (match == NULL || match->rule == NULL)
+    return NULL;
+  return g_strndup (match->rule, match->rule_len);
+}

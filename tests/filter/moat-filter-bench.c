@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright 2026 The Moat developers
+ *
+ * Matcher benchmark (meson benchmark 'filter-matcher', not a test): compiles
+ * the default Debian lists and times compile, memory and host lookups over the
+ * request set of shared/bench/matcher (requests.tsv).
+ *
+ *   moat-filter-bench [--assets DIR] [--requests FILE] [--passes N] [LIST...]
+ *
+ * Defaults: MOAT_UBO_ASSETS or /usr/share/chromium/extensions/ublock-origin/assets,
+ * MOAT_MATCHER_REQUESTS or /work/shared/bench/matcher/requests.tsv. Extra LIST
+ * arguments replace the default lists (format auto-detected). Prints one JSON line.
+ */
+#define G_LOG_DOMAIN "moat-filter-bench"
+
+#include "config.h"
+
+#include "moat-filter-matcher.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static gint64
+now_ns (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (gint64) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static long
+rss_kb (void)
+{
+  g_autofree char *status = NULL;
+  const char *p;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+    return 0;
+  p = strstr (status, "VmRSS:");
+  return p ? strtol (p + 6, NULL, 10) : 0;
+}
+
+static int
+cmp_gint64 (const void *a, const void *b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+
+  return (x > y) - (x < y);
+}
+
+/* The host of a URL as a normaliser would give it: no userinfo, no port, lower
+ * case, no trailing dot. IPv6 literals keep their brackets stripped. */
+static char *
+url_host (const char *url, gsize len)
+{
+  const char *p = g_strstr_len (url, len, "://");
+  const char *end = url + len, *h, *e, *at;
+  char *host;
+  gsize n;
+
+  if (p == NULL)
+    return NULL;
+  h = p + 3;
+  e = h;
+  while (e < end && *e != '/' && *e != '?' && *e != '#')
+    e++;
+  at = NULL;
+  for (const char *q = h; q < e; q++)
+    if (*q == '@')
+      at = q;
+  if (at)
+    h = at + 1;
+  if (h < e && *h == '[')
+    {
+      const char *rb = memchr (h, ']', e - h);
+      if (rb == NULL)
+        return NULL;
+      return g_ascii_strdown (h + 1, rb - h - 1);
+    }
+  for (const char *q = h; q < e; q++)
+    if (*q == ':')
+      {
+        e = q;
+        break;
+      }
+  n = e - h;
+  while (n > 0 && h[n - 1] == '.')
+    n--;
+  host = g_ascii_strdown (h, n);
+  return host;
+}
+
+static MoatFilterList *
+load_list (const char *path, const char *name, MoatFilterCategory category)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GMappedFile) file = g_mapped_file_new (path, FALSE, &error);
+  g_autoptr(GBytes) bytes = NULL;
+  MoatFilterList *list;
+
+  if (file == NULL)
+    {
+      g_printerr ("%s: %s\n", path, error->message);
+      return NULL;
+    }
+  bytes = g_mapped_file_get_bytes (file);
+  list = moat_filter_list_new_from_bytes (name, category, MOAT_FILTER_FORMAT_AUTO,
+                                          MOAT_FILTER_LIST_NONE, bytes, &error);
+  if (list == NULL)
+    g_printerr ("%s: %s\n", path, error->message);
+  return list;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree char *assets = g_strdup (g_getenv ("MOAT_UBO_ASSETS"));
+  g_autofree char *requests = g_strdup (g_getenv ("MOAT_MATCHER_REQUESTS"));
+  g_auto(GStrv) extra = NULL;
+  int passes = 25;
+  GOptionEntry entries[] = {
+    { "assets", 0, 0, G_OPTION_ARG_FILENAME, &assets, "uBlock Origin assets folder", "DIR" },
+    { "requests", 0, 0, G_OPTION_ARG_FILENAME, &requests, "requests.tsv", "FILE" },
+    { "passes", 0, 0, G_OPTION_ARG_INT, &passes, "lookup passes", "N" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &extra, NULL, NULL },
+    { NULL },
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("[LIST...]");
+  g_autoptr(GPtrArray) lists = g_ptr_array_new_with_free_func ((GDestroyNotify) moat_filter_list_unref);
+  g_autoptr(MoatFilterMatcher) matcher = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) hosts = g_ptr_array_new_with_free_func (g_free);
+  g_autofree gint64 *samples = NULL;
+  g_autofree char *contents = NULL;
+  gsize contents_len;
+  long rss0, rss1;
+  gint64 t0, t1, t2, t3;
+  guint n_rules = 0, n_url = 0, n_bad = 0, n_cosmetic = 0, blocked = 0, allowed = 0;
+  guint64 sink = 0;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return 2;
+    }
+  if (assets == NULL)
+    assets = g_strdup ("/usr/share/chromium/extensions/ublock-origin/assets");
+  if (requests == NULL)
+    requests = g_strdup ("/work/shared/bench/matcher/requests.tsv");
+
+  /* Requests first, so their memory is not counted as the matcher's. */
+  if (!g_file_get_contents (requests, &contents, &contents_len, &error))
+    {
+      g_printerr ("no request set (%s); generate it with shared/bench/matcher/make-requests.py "
+                  "and pass --requests\n", error->message);
+      return 77;
+    }
+  for (char *line = contents, *nl; line < contents + contents_len; line = nl + 1)
+    {
+      char *tab;
+
+      nl = memchr (line, '\n', contents + contents_len - line);
+      if (nl == NULL)
+        nl = contents + contents_len;
+      if (*line == '#' || nl == line)
+        continue;
+      tab = memchr (line, '\t', nl - line);
+      if (tab)
+        {
+          char *host = url_host (line, tab - line);
+          if (host)
+            g_ptr_array_add (hosts, host);
+        }
+    }
+
+  rss0 = rss_kb ();
+  t0 = now_ns ();
+  if (extra != NULL)
+    {
+      for (guint i = 0; extra[i]; i++)
+        {
+          MoatFilterList *l = load_list (extra[i], extra[i], MOAT_FILTER_CATEGORY_CUSTOM);
+          if (l == NULL)
+            return 1;
+          g_ptr_array_add (lists, l);
+        }
+    }
+  else
+    {
+      static const struct
+      {
+        const char *path, *name;
+        MoatFilterCategory category;
+      } defaults[] = {
+        { "thirdparties/easylist/easylist.txt", "EasyList", MOAT_FILTER_CATEGORY_ADS },
+        { "thirdparties/easylist/easyprivacy.txt", "EasyPrivacy", MOAT_FILTER_CATEGORY_TRACKERS },
+        { "thirdparties/urlhaus-filter/urlhaus-filter-online.txt", "URLhaus", MOAT_FILTER_CATEGORY_MALWARE },
+        { "ublock/badware.min.txt", "uBlock badware", MOAT_FILTER_CATEGORY_MALWARE },
+      };
+
+      for (guint i = 0; i < G_N_ELEMENTS (defaults); i++)
+        {
+          g_autofree char *path = g_build_filename (assets, defaults[i].path, NULL);
+          MoatFilterList *l = load_list (path, defaults[i].name, defaults[i].category);
+
+          if (l == NULL)
+            return 77;
+          g_ptr_array_add (lists, l);
+        }
+    }
+  t1 = now_ns ();
+  matcher = moat_filter_matcher_new ((MoatFilterList *const *) lists->pdata, lists->len);
+  t2 = now_ns ();
+  rss1 = rss_kb ();
+  for (guint i = 0; i < lists->len; i++)
+    {
+      MoatFilterList *l = lists->pdata[i];
+      n_rules += moat_filter_list_get_n_host_rules (l);
+      n_url += moat_filter_list_get_n_url_rules (l);
+      n_bad += moat_filter_list_get_n_bad_lines (l);
+      n_cosmetic += moat_filter_list_get_n_cosmetic (l);
+    }
+
+  for (guint i = 0; i < hosts->len; i++)
+    {
+      MoatFilterVerdict v = moat_filter_matcher_match_host (matcher, hosts->pdata[i], -1,
+                                                            MOAT_FILTER_QUERY_NONE, NULL);
+      blocked += v == MOAT_FILTER_VERDICT_BLOCK;
+      allowed += v == MOAT_FILTER_VERDICT_ALLOW;
+    }
+
+  t3 = now_ns ();
+  for (int p = 0; p < passes; p++)
+    for (guint i = 0; i < hosts->len; i++)
+      sink += moat_filter_matcher_match_host (matcher, hosts->pdata[i], -1,
+                                              MOAT_FILTER_QUERY_NONE, NULL);
+  t3 = now_ns () - t3;
+
+  /* Per-lookup latency with the explanation filled in, as the proxy will ask. */
+  samples = g_new (gint64, hosts->len);
+  for (guint i = 0; i < hosts->len; i++)
+    {
+      MoatFilterMatch m;
+      gint64 a = now_ns ();
+
+      sink += moat_filter_matcher_match_host (matcher, hosts->pdata[i], -1,
+                                              MOAT_FILTER_QUERY_NONE, &m);
+      samples[i] = now_ns () - a;
+    }
+  qsort (samples, hosts->len, sizeof (gint64), cmp_gint64);
+
+  printf ("{\"lists\": %u, \"host_rules\": %u, \"url_rules\": %u, \"cosmetic\": %u, "
+          "\"bad_lines\": %u, \"index_hosts\": %u, \"parse_ms\": %.2f, \"build_ms\": %.2f, "
+          "\"compile_ms\": %.2f, \"index_bytes\": %zu, \"rss_growth_kb\": %ld, "
+          "\"requests\": %u, \"blocked\": %u, \"allowed_by_exception\": %u, "
+          "\"lookups_per_s\": %.0f, \"ns_per_lookup\": %.1f, \"median_ns\": %" G_GINT64_FORMAT
+          ", \"p99_ns\": %" G_GINT64_FORMAT ", \"sink\": %" G_GUINT64_FORMAT "}\n",
+          lists->len, n_rules, n_url, n_cosmetic, n_bad, moat_filter_matcher_get_n_hosts (matcher),
+          (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t2 - t0) / 1e6,
+          moat_filter_matcher_get_memory_size (matcher), rss1 - rss0, hosts->len, blocked, allowed,
+          (double) hosts->len * passes / (t3 / 1e9), (double) t3 / ((double) hosts->len * passes),
+          samples[hosts->len / 2], samples[hosts->len * 99 / 100], sink);
+  return 0;
+}
