@@ -638,6 +638,16 @@ line_has_control_chars (const char *s, gsize len)
   return FALSE;
 }
 
+static guint
+count_lines (const char *data, gsize size)
+{
+  guint n = 0;
+
+  for (const char *p = data, *end = data + size; p < end && (p = memchr (p, '\n', end - p)); p++)
+    n++;
+  return n;
+}
+
 static void
 count_bad (MoatFilterList *list, guint32 line_no)
 {
@@ -874,7 +884,10 @@ moat_filter_list_new_from_bytes (const char *name,
   self->category = category;
   self->flags = flags;
   self->format = (format == MOAT_FILTER_FORMAT_AUTO) ? moat_filter_format_detect (data, size) : format;
-  self->host_rules = g_array_new (FALSE, FALSE, sizeof (MoatFilterRule));
+  /* Hosts files give about one rule per line: reserve that, so a 1 M-line
+   * file does not leave a doubled array behind. */
+  self->host_rules = g_array_sized_new (FALSE, FALSE, sizeof (MoatFilterRule),
+                                        count_lines (data, MIN (size, 64u * 1024 * 1024)) + 1);
   self->url_rules = g_array_new (FALSE, FALSE, sizeof (MoatFilterRule));
   self->bad_lines = g_array_new (FALSE, FALSE, sizeof (guint32));
   if (size > 0)

@@ -31,16 +31,17 @@
 typedef struct
 {
   guint32 hash;
-  guint32 key_off;   /* into arena */
-  guint32 first_ref; /* into refs */
-  guint16 n_refs;    /* 0 = empty slot */
+  guint32 key_off; /* into arena */
+  guint32 head;    /* 1-based index of the first Ref; 0 = empty slot */
   guint8 key_len;
-  guint8 reserved;
+  guint8 reserved[3];
 } Slot;
 
+/* The rules of one host form a chain, newest first. */
 typedef struct
 {
   guint32 rule_idx;
+  guint32 next; /* 1-based, 0 = end of chain */
   guint16 list_idx;
   guint16 flags;
 } Ref;
@@ -94,7 +95,7 @@ find_slot (MoatFilterMatcher *self, const char *host, gsize len, guint32 hash)
     {
       Slot *slot = &self->slots[i];
 
-      if (slot->n_refs == 0)
+      if (slot->head == 0)
         return slot;
       if (slot->hash == hash && slot->key_len == len
           && memcmp (self->arena + slot->key_off, host, len) == 0)
@@ -103,31 +104,21 @@ find_slot (MoatFilterMatcher *self, const char *host, gsize len, guint32 hash)
     }
 }
 
-static char *
-badfilter_key (const char *host, gsize host_len, guint flags)
-{
-  g_autofree char *lower = g_ascii_strdown (host, host_len);
-
-  flags &= ~(MOAT_FILTER_RULE_BADFILTER | MOAT_FILTER_RULE_MATCH_CASE);
-  return g_strdup_printf ("%x|%s", flags, lower);
-}
+#define BADFILTER_IGNORED_FLAGS (MOAT_FILTER_RULE_BADFILTER | MOAT_FILTER_RULE_MATCH_CASE)
 
 /**
  * moat_filter_matcher_new:
  * @lists: (array length=n_lists): the lists; earlier lists win ties
  *
  * Compiles the host rules of @lists. `$badfilter` rules cancel the identical
- * rule (same host and options) in any list. A host with more than 65,535
- * rules keeps the first 65,535.
+ * rule (same host and options) in any list.
  */
 MoatFilterMatcher *
 moat_filter_matcher_new (MoatFilterList *const *lists, guint n_lists)
 {
   g_autoptr(MoatFilterMatcher) self = g_new0 (MoatFilterMatcher, 1);
-  g_autoptr(GHashTable) badfilters = NULL;
-  g_autofree guint32 *cursor = NULL;
+  g_autoptr(GHashTable) badfilters = NULL; /* lower-case host -> flags + 1 */
   gsize total = 0, capacity = 16, arena_cap = 0;
-  guint32 next_ref = 0;
 
   g_return_val_if_fail (n_lists == 0 || lists != NULL, NULL);
   g_return_val_if_fail (n_lists <= G_MAXUINT16, NULL);
@@ -140,6 +131,7 @@ moat_filter_matcher_new (MoatFilterList *const *lists, guint n_lists)
     {
       guint n;
       const MoatFilterRule *rules;
+      const char *data = moat_filter_list_get_data (lists[l]);
 
       self->lists[l] = moat_filter_list_ref (lists[l]);
       self->user[l] = (moat_filter_list_get_flags (lists[l]) & MOAT_FILTER_LIST_USER) != 0;
@@ -150,12 +142,14 @@ moat_filter_matcher_new (MoatFilterList *const *lists, guint n_lists)
           arena_cap += rules[i].host_len;
           if (rules[i].flags & MOAT_FILTER_RULE_BADFILTER)
             {
-              const char *text = moat_filter_list_get_data (lists[l]) + rules[i].offset;
+              guint flags = rules[i].flags & ~BADFILTER_IGNORED_FLAGS;
 
               if (badfilters == NULL)
                 badfilters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-              g_hash_table_add (badfilters, badfilter_key (text + rules[i].host_start,
-                                                           rules[i].host_len, rules[i].flags));
+              g_hash_table_insert (badfilters,
+                                   g_ascii_strdown (data + rules[i].offset + rules[i].host_start,
+                                                    rules[i].host_len),
+                                   GUINT_TO_POINTER (flags + 1));
             }
         }
     }
@@ -166,75 +160,50 @@ moat_filter_matcher_new (MoatFilterList *const *lists, guint n_lists)
   self->arena = g_malloc (MAX (arena_cap, 1));
   self->refs = g_new (Ref, MAX (total, 1));
 
-  /* Pass 1: intern every host, count its rules. */
-  for (guint pass = 0; pass < 2; pass++)
+  for (guint l = 0; l < n_lists; l++)
     {
-      if (pass == 1)
-        {
-          /* Lay the runs of references out one after another. */
-          cursor = g_new0 (guint32, capacity);
-          for (gsize s = 0; s <= self->mask; s++)
-            if (self->slots[s].n_refs > 0)
-              {
-                self->slots[s].first_ref = next_ref;
-                next_ref += self->slots[s].n_refs;
-              }
-          self->n_refs = next_ref;
-        }
-      for (guint l = 0; l < n_lists; l++)
-        {
-          guint n;
-          const MoatFilterRule *rules = moat_filter_list_get_host_rules (lists[l], &n);
-          const char *data = moat_filter_list_get_data (lists[l]);
+      guint n;
+      const MoatFilterRule *rules = moat_filter_list_get_host_rules (lists[l], &n);
+      const char *data = moat_filter_list_get_data (lists[l]);
 
-          for (guint i = 0; i < n; i++)
+      for (guint i = 0; i < n; i++)
+        {
+          const MoatFilterRule *r = &rules[i];
+          const char *host = data + r->offset + r->host_start;
+          char lowered[256];
+          guint32 hash;
+          Slot *slot;
+          Ref *ref;
+
+          if (r->flags & MOAT_FILTER_RULE_BADFILTER)
+            continue;
+          for (gsize k = 0; k < r->host_len; k++)
+            lowered[k] = lower (host[k]);
+          lowered[r->host_len] = '\0';
+          if (badfilters != NULL)
             {
-              const MoatFilterRule *r = &rules[i];
-              const char *host = data + r->offset + r->host_start;
-              char lowered[256];
-              guint32 hash;
-              Slot *slot;
+              guint bad = GPOINTER_TO_UINT (g_hash_table_lookup (badfilters, lowered));
 
-              if (r->flags & MOAT_FILTER_RULE_BADFILTER)
+              if (bad != 0 && bad - 1 == (r->flags & ~BADFILTER_IGNORED_FLAGS))
                 continue;
-              if (badfilters != NULL)
-                {
-                  g_autofree char *key = badfilter_key (host, r->host_len, r->flags);
-
-                  if (g_hash_table_contains (badfilters, key))
-                    continue;
-                }
-              for (gsize k = 0; k < r->host_len; k++)
-                lowered[k] = lower (host[k]);
-              hash = hash_host (lowered, r->host_len);
-              slot = find_slot (self, lowered, r->host_len, hash);
-              if (pass == 0)
-                {
-                  if (slot->n_refs == 0)
-                    {
-                      slot->hash = hash;
-                      slot->key_off = (guint32) self->arena_len;
-                      slot->key_len = r->host_len;
-                      memcpy (self->arena + self->arena_len, lowered, r->host_len);
-                      self->arena_len += r->host_len;
-                      self->n_hosts++;
-                    }
-                  if (slot->n_refs < G_MAXUINT16)
-                    slot->n_refs++;
-                }
-              else
-                {
-                  gsize s = slot - self->slots;
-                  Ref *ref;
-
-                  if (cursor[s] >= slot->n_refs)
-                    continue;
-                  ref = &self->refs[slot->first_ref + cursor[s]++];
-                  ref->rule_idx = i;
-                  ref->list_idx = (guint16) l;
-                  ref->flags = r->flags;
-                }
             }
+          hash = hash_host (lowered, r->host_len);
+          slot = find_slot (self, lowered, r->host_len, hash);
+          if (slot->head == 0)
+            {
+              slot->hash = hash;
+              slot->key_off = (guint32) self->arena_len;
+              slot->key_len = r->host_len;
+              memcpy (self->arena + self->arena_len, lowered, r->host_len);
+              self->arena_len += r->host_len;
+              self->n_hosts++;
+            }
+          ref = &self->refs[self->n_refs++];
+          ref->rule_idx = i;
+          ref->list_idx = (guint16) l;
+          ref->flags = r->flags;
+          ref->next = slot->head;
+          slot->head = self->n_refs;
         }
     }
   return g_steal_pointer (&self);
@@ -323,11 +292,11 @@ moat_filter_matcher_match_host (MoatFilterMatcher *self,
       suffix = buf + i - 1;
       suffix_len = len - i + 1;
       slot = find_slot (self, suffix, suffix_len, h);
-      if (slot->n_refs == 0)
+      if (slot->head == 0)
         continue;
-      for (guint r = 0; r < slot->n_refs; r++)
+      for (guint32 r = slot->head; r != 0; r = self->refs[r - 1].next)
         {
-          const Ref *ref = &self->refs[slot->first_ref + r];
+          const Ref *ref = &self->refs[r - 1];
           guint32 score;
 
           if ((ref->flags & MOAT_FILTER_RULE_EXACT) && suffix_len != len)
@@ -339,7 +308,11 @@ moat_filter_matcher_match_host (MoatFilterMatcher *self,
               && !(flags & MOAT_FILTER_QUERY_FIRST_PARTY))
             continue;
           score = score_ref (self, ref, suffix_len);
-          if (best == NULL || score > best_score)
+          /* Chains run newest first: on a tie the earlier list and line win. */
+          if (best == NULL || score > best_score
+              || (score == best_score
+                  && (ref->list_idx < best->list_idx
+                      || (ref->list_idx == best->list_idx && ref->rule_idx < best->rule_idx))))
             {
               best = ref;
               best_score = score;
