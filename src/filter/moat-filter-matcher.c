@@ -5,8 +5,9 @@
  * lower-cased host of every host rule, interned in one arena, hashed
  * right-to-left (FNV-1a) so a single pass over a queried host yields the hash
  * of each of its label-boundary suffixes ("com", "example.com",
- * "ads.example.com"). Each key points at a run of rule references (list
- * index, rule index, flags). Immutable once built: lookups from any number of
+ * "ads.example.com"). The 8-byte slots hold a hash and an entry index; an
+ * entry holds the interned key and a chain of rule references (list index,
+ * rule index, flags). Immutable once built: lookups from any number of
  * threads need no lock.
  *
  * Precedence, highest first:
@@ -28,14 +29,20 @@
 #define FNV_OFFSET 2166136261u
 #define FNV_PRIME 16777619u
 
+/* 8 bytes, so the table probed for every label of every host stays small;
+ * the key is only fetched when the hash agrees. */
 typedef struct
 {
   guint32 hash;
-  guint32 key_off; /* into arena */
-  guint32 head;    /* 1-based index of the first Ref; 0 = empty slot */
-  guint8 key_len;
-  guint8 reserved[3];
+  guint32 entry; /* 1-based index into entries; 0 = empty slot */
 } Slot;
+
+typedef struct
+{
+  guint32 key_off; /* into arena */
+  guint32 head;    /* 1-based index of the first Ref */
+  guint32 key_len;
+} Entry;
 
 /* The rules of one host form a chain, newest first. */
 typedef struct
@@ -57,6 +64,7 @@ struct _MoatFilterMatcher
   gsize arena_len;
   Slot *slots;
   guint32 mask;
+  Entry *entries;
   Ref *refs;
   guint32 n_refs;
   guint n_hosts;
@@ -86,7 +94,7 @@ hash_host (const char *s, gsize len)
 }
 
 /* Finds the slot of a lower-case host, or the empty slot where it goes. */
-static Slot *
+static inline Slot *
 find_slot (MoatFilterMatcher *self, const char *host, gsize len, guint32 hash)
 {
   guint32 i = hash & self->mask;
@@ -95,11 +103,15 @@ find_slot (MoatFilterMatcher *self, const char *host, gsize len, guint32 hash)
     {
       Slot *slot = &self->slots[i];
 
-      if (slot->head == 0)
+      if (slot->entry == 0)
         return slot;
-      if (slot->hash == hash && slot->key_len == len
-          && memcmp (self->arena + slot->key_off, host, len) == 0)
-        return slot;
+      if (slot->hash == hash)
+        {
+          const Entry *e = &self->entries[slot->entry - 1];
+
+          if (e->key_len == len && memcmp (self->arena + e->key_off, host, len) == 0)
+            return slot;
+        }
       i = (i + 1) & self->mask;
     }
 }
@@ -159,6 +171,7 @@ moat_filter_matcher_new (MoatFilterList *const *lists, guint n_lists)
   self->slots = g_new0 (Slot, capacity);
   self->arena = g_malloc (MAX (arena_cap, 1));
   self->refs = g_new (Ref, MAX (total, 1));
+  self->entries = g_new (Entry, MAX (total, 1));
 
   for (guint l = 0; l < n_lists; l++)
     {
@@ -173,6 +186,7 @@ moat_filter_matcher_new (MoatFilterList *const *lists, guint n_lists)
           char lowered[256];
           guint32 hash;
           Slot *slot;
+          Entry *entry;
           Ref *ref;
 
           if (r->flags & MOAT_FILTER_RULE_BADFILTER)
@@ -189,23 +203,28 @@ moat_filter_matcher_new (MoatFilterList *const *lists, guint n_lists)
             }
           hash = hash_host (lowered, r->host_len);
           slot = find_slot (self, lowered, r->host_len, hash);
-          if (slot->head == 0)
+          if (slot->entry == 0)
             {
-              slot->hash = hash;
-              slot->key_off = (guint32) self->arena_len;
-              slot->key_len = r->host_len;
+              entry = &self->entries[self->n_hosts++];
+              entry->key_off = (guint32) self->arena_len;
+              entry->key_len = r->host_len;
+              entry->head = 0;
               memcpy (self->arena + self->arena_len, lowered, r->host_len);
               self->arena_len += r->host_len;
-              self->n_hosts++;
+              slot->hash = hash;
+              slot->entry = self->n_hosts;
             }
+          else
+            entry = &self->entries[slot->entry - 1];
           ref = &self->refs[self->n_refs++];
           ref->rule_idx = i;
           ref->list_idx = (guint16) l;
           ref->flags = r->flags;
-          ref->next = slot->head;
-          slot->head = self->n_refs;
+          ref->next = entry->head;
+          entry->head = self->n_refs;
         }
     }
+  self->entries = g_renew (Entry, self->entries, MAX (self->n_hosts, 1));
   return g_steal_pointer (&self);
 }
 
@@ -229,6 +248,7 @@ moat_filter_matcher_unref (MoatFilterMatcher *self)
   g_free (self->user);
   g_free (self->arena);
   g_free (self->slots);
+  g_free (self->entries);
   g_free (self->refs);
   g_free (self);
 }
@@ -292,9 +312,9 @@ moat_filter_matcher_match_host (MoatFilterMatcher *self,
       suffix = buf + i - 1;
       suffix_len = len - i + 1;
       slot = find_slot (self, suffix, suffix_len, h);
-      if (slot->head == 0)
+      if (slot->entry == 0)
         continue;
-      for (guint32 r = slot->head; r != 0; r = self->refs[r - 1].next)
+      for (guint32 r = self->entries[slot->entry - 1].head; r != 0; r = self->refs[r - 1].next)
         {
           const Ref *ref = &self->refs[r - 1];
           guint32 score;
@@ -369,6 +389,7 @@ gsize
 moat_filter_matcher_get_memory_size (MoatFilterMatcher *self)
 {
   return sizeof *self + ((gsize) self->mask + 1) * sizeof (Slot) + self->n_refs * sizeof (Ref)
+         + self->n_hosts * sizeof (Entry)
          + self->arena_len + self->n_lists * sizeof (gpointer);
 }
 
