@@ -529,6 +529,48 @@ test_refcount (Fixture *f, gconstpointer data)
   moat_filter_matcher_unref (second);
 }
 
+static gpointer
+lookup_thread (gpointer data)
+{
+  MoatFilterMatcher *matcher = data; /* owned: the thread drops its reference */
+  guint mismatches = 0;
+
+  for (guint i = 0; i < 20000; i++)
+    {
+      g_autofree char *listed = g_strdup_printf ("x.h%u.example", i % 500);
+      g_autofree char *unlisted = g_strdup_printf ("h%u.example.org", i % 500);
+      MoatFilterMatch m;
+
+      if (moat_filter_matcher_match_host (matcher, listed, -1, 0, &m) != MOAT_FILTER_VERDICT_BLOCK
+          || m.line != i % 500 + 1)
+        mismatches++;
+      if (moat_filter_matcher_match_host (matcher, unlisted, -1, 0, NULL)
+          != MOAT_FILTER_VERDICT_NONE)
+        mismatches++;
+    }
+  moat_filter_matcher_unref (matcher);
+  return GUINT_TO_POINTER (mismatches);
+}
+
+/* Lookups need no lock: several threads share one matcher, each holding a
+ * reference it drops when done, while the owner drops its own first. */
+static void
+test_threads (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  GThread *threads[4];
+
+  for (guint i = 0; i < 500; i++)
+    g_string_append_printf (text, "h%u.example\n", i);
+  add_list (f, "Many", MOAT_FILTER_CATEGORY_SCAM, MOAT_FILTER_FORMAT_DOMAINS, 0, text->str);
+  compile (f);
+  for (guint t = 0; t < G_N_ELEMENTS (threads); t++)
+    threads[t] = g_thread_new ("lookup", lookup_thread, moat_filter_matcher_ref (f->matcher));
+  g_clear_pointer (&f->matcher, moat_filter_matcher_unref);
+  for (guint t = 0; t < G_N_ELEMENTS (threads); t++)
+    g_assert_cmpuint (GPOINTER_TO_UINT (g_thread_join (threads[t])), ==, 0);
+}
+
 static void
 test_hostile (Fixture *f, gconstpointer data)
 {
@@ -694,6 +736,7 @@ main (int argc, char **argv)
   ADD ("/moat/filter/badfilter", test_badfilter);
   ADD ("/moat/filter/empty", test_empty);
   ADD ("/moat/filter/refcount", test_refcount);
+  ADD ("/moat/filter/threads", test_threads);
   ADD ("/moat/filter/hostile", test_hostile);
   ADD ("/moat/filter/real-lists", test_real_lists);
 #undef ADD
