@@ -7,6 +7,27 @@
 
 G_BEGIN_DECLS
 
+/*
+ * Semantics (see also moat-filter-matcher.c for precedence):
+ * - `||host^` blocks host and every subdomain. Hosts-file entries, plain
+ *   domain-list entries, dnsmasq entries and bare host lines in ABP lists
+ *   (urlhaus, badware) mean the same, as uBlock Origin and the reference
+ *   domain view (shared/bench/matcher) read them; @ghostery/adblocker reads a
+ *   bare line as a substring of the URL instead (a deliberate difference).
+ *   MOAT_FILTER_LIST_HOSTS_EXACT makes hosts/domain entries exact.
+ * - Host rules: `||host^` or `||host^|` with only $important, $third-party /
+ *   $1p / $3p (applied when the caller knows the party), $all, $doc,
+ *   $badfilter, $match-case, $redirect= (still a block).
+ * - Everything else that parses (paths, `*`, `|` anchors, `||host` without
+ *   `^`, /regex/, type, $domain=, modifier and unsupported options like
+ *   $popup) is a URL rule, kept with its line for the URL matcher.
+ * - An unknown or misspelled option makes the line bad (uBlock Origin drops
+ *   such filters too). Cosmetic lines (##, #@#, #?#, #$#, #%#, ##+js, $$) are
+ *   counted, `!`, `[Adblock …]` and `# ` lines are comments.
+ * - Lines over MOAT_FILTER_LIST_MAX_LINE bytes, with control characters or
+ *   NULs, or not UTF-8 are bad.
+ */
+
 /**
  * MoatFilterFormat:
  * @MOAT_FILTER_FORMAT_AUTO: guess from the content (moat_filter_format_detect())
