@@ -15,31 +15,6 @@ typedef struct {
   const char *name;
 } NameEntry;
 
-/* Threat ids from DESIGN.md, `vector.kind`. Kept sorted by id. */
-static const NameEntry threat_names[] = {
-  { "app.ioc_match",            N_("Known malicious app") },
-  { "app.risky_download",       N_("Risky download") },
-  { "app.sideloaded",           N_("Sideloaded app") },
-  { "content.c2",               N_("Command and control server") },
-  { "content.malware",          N_("Malware") },
-  { "content.phishing",         N_("Phishing") },
-  { "content.unwanted",         N_("Unwanted content") },
-  { "network.arp_spoof",        N_("ARP spoofing") },
-  { "network.dns_hijack",       N_("DNS hijacking") },
-  { "network.malicious_vpn",    N_("Malicious VPN") },
-  { "network.open_wifi",        N_("Open Wi-Fi") },
-  { "network.rogue_root_ca",    N_("Rogue root certificate") },
-  { "network.rogue_wifi",       N_("Rogue Wi-Fi") },
-  { "network.ssl_strip",        N_("SSL stripping") },
-  { "network.tls_interception", N_("TLS interception") },
-  { "os.dev_options",           N_("Developer options on") },
-  { "os.no_screen_lock",        N_("No screen lock") },
-  { "os.outdated_patch",        N_("Outdated security patch") },
-  { "os.rooted",                N_("Rooted device") },
-  { "os.unencrypted",           N_("Storage not encrypted") },
-  { "os.unknown_sources",       N_("Unknown sources allowed") },
-};
-
 static const NameEntry vector_names[] = {
   { "app",     N_("Apps") },
   { "content", N_("Content") },
@@ -72,21 +47,6 @@ lookup (const NameEntry *entries,
     }
 
   return NULL;
-}
-
-/**
- * moat_threat_get_display_name:
- * @threat: a threat id such as `content.malware`
- *
- * Returns: (transfer none): the translated name, or @threat itself when the id
- *   is not known (never NULL for a non-NULL @threat)
- */
-const char *
-moat_threat_get_display_name (const char *threat)
-{
-  const char *name = lookup (threat_names, G_N_ELEMENTS (threat_names), threat);
-
-  return name != NULL ? name : threat;
 }
 
 const char *

@@ -11,7 +11,6 @@ G_BEGIN_DECLS
 
 /* Human words for the ids moatd uses. Pure functions: no GTK, no I/O. */
 
-const char *moat_threat_get_display_name   (const char   *threat);
 const char *moat_vector_get_display_name   (const char   *vector);
 const char *moat_action_get_display_name   (const char   *action);
 const char *moat_severity_get_display_name (MoatSeverity  severity);

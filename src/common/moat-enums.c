@@ -7,6 +7,7 @@
 
 #include "moat-enums.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 static const char *const severity_names[] = { "info", "low", "medium", "high", "critical" };
@@ -146,4 +147,52 @@ moat_threat_id_matches (const char *threat, const char *pattern)
   if (plen >= 2 && pattern[plen - 1] == '*' && pattern[plen - 2] == '.')
     return strncmp (threat, pattern, plen - 1) == 0;
   return strcmp (threat, pattern) == 0;
+}
+
+/* The one table of human names for threat ids, shared by notifications, the
+ * app and reports. Kept sorted by id. */
+static const struct {
+  const char *id;
+  const char *name;
+} threat_names[] = {
+  { "app.ioc_match",            N_("Known malicious app") },
+  { "app.risky_download",       N_("Risky download") },
+  { "app.sideloaded",           N_("Sideloaded app") },
+  { "content.c2",               N_("Command and control server") },
+  { "content.malware",          N_("Malware") },
+  { "content.phishing",         N_("Phishing") },
+  { "content.unwanted",         N_("Unwanted content") },
+  { "moat.store_recovered",     N_("Event history recovered") },
+  { "network.arp_spoof",        N_("ARP spoofing") },
+  { "network.dns_hijack",       N_("DNS hijacking") },
+  { "network.malicious_vpn",    N_("Malicious VPN") },
+  { "network.open_wifi",        N_("Open Wi-Fi") },
+  { "network.rogue_root_ca",    N_("Rogue root certificate") },
+  { "network.rogue_wifi",       N_("Rogue Wi-Fi") },
+  { "network.ssl_strip",        N_("SSL stripping") },
+  { "network.tls_interception", N_("TLS interception") },
+  { "os.dev_options",           N_("Developer options on") },
+  { "os.no_screen_lock",        N_("No screen lock") },
+  { "os.outdated_patch",        N_("Outdated security patch") },
+  { "os.rooted",                N_("Rooted device") },
+  { "os.unencrypted",           N_("Storage not encrypted") },
+  { "os.unknown_sources",       N_("Unknown sources allowed") },
+};
+
+/**
+ * moat_threat_get_display_name:
+ * @threat: a threat id such as `content.malware`
+ *
+ * Returns: (transfer none): the translated name, or @threat itself when the id
+ *   is not known (never NULL for a non-NULL @threat)
+ */
+const char *
+moat_threat_get_display_name (const char *threat)
+{
+  if (threat == NULL)
+    return NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (threat_names); i++)
+    if (strcmp (threat_names[i].id, threat) == 0)
+      return g_dgettext (GETTEXT_PACKAGE, threat_names[i].name);
+  return threat;
 }

@@ -55,34 +55,6 @@ enum {
 
 static guint signals[N_SIGNALS];
 
-static const struct {
-  const char *threat;
-  const char *name;
-} threat_names[] = {
-  { "content.phishing", N_("Phishing") },
-  { "content.malware", N_("Malware") },
-  { "content.c2", N_("Command-and-control server") },
-  { "content.unwanted", N_("Unwanted content") },
-  { "network.tls_interception", N_("TLS interception") },
-  { "network.ssl_strip", N_("SSL stripping") },
-  { "network.dns_hijack", N_("DNS hijacking") },
-  { "network.arp_spoof", N_("ARP spoofing") },
-  { "network.rogue_wifi", N_("Rogue Wi-Fi network") },
-  { "network.open_wifi", N_("Open Wi-Fi network") },
-  { "network.malicious_vpn", N_("Malicious VPN") },
-  { "network.rogue_root_ca", N_("Rogue root certificate") },
-  { "app.risky_download", N_("Risky download") },
-  { "app.ioc_match", N_("Known malicious file") },
-  { "app.sideloaded", N_("Sideloaded app") },
-  { "os.outdated_patch", N_("Outdated security patch") },
-  { "os.rooted", N_("Rooted device") },
-  { "os.dev_options", N_("Developer options enabled") },
-  { "os.no_screen_lock", N_("No screen lock") },
-  { "os.unencrypted", N_("Unencrypted storage") },
-  { "os.unknown_sources", N_("Apps from unknown sources allowed") },
-  { "moat.store_recovered", N_("Event history recovered") },
-};
-
 typedef struct {
   const char *key;
   guint       count;
@@ -696,8 +668,5 @@ moat_notifier_format_title (guint            n_events,
 const char *
 moat_notifier_threat_name (const char *threat)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (threat_names); i++)
-    if (g_strcmp0 (threat_names[i].threat, threat) == 0)
-      return _(threat_names[i].name);
-  return threat;
+  return moat_threat_get_display_name (threat);
 }

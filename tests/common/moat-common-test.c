@@ -52,6 +52,17 @@ test_enum_strings (void)
 }
 
 static void
+test_threat_display_names (void)
+{
+  g_assert_cmpstr (moat_threat_get_display_name ("content.malware"), ==, "Malware");
+  g_assert_cmpstr (moat_threat_get_display_name ("moat.store_recovered"), ==,
+                   "Event history recovered");
+  /* Unknown ids are shown as they are, never as nothing. */
+  g_assert_cmpstr (moat_threat_get_display_name ("network.new_kind"), ==, "network.new_kind");
+  g_assert_null (moat_threat_get_display_name (NULL));
+}
+
+static void
 test_error_dbus_roundtrip (void)
 {
   g_autoptr(GError) local = g_error_new_literal (MOAT_ERROR, MOAT_ERROR_DISK_FULL, "No space");
@@ -187,6 +198,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/moat/common/threat-ids", test_threat_ids);
   g_test_add_func ("/moat/common/enum-strings", test_enum_strings);
+  g_test_add_func ("/moat/common/threat-display-names", test_threat_display_names);
   g_test_add_func ("/moat/common/error-dbus-roundtrip", test_error_dbus_roundtrip);
   g_test_add_func ("/moat/common/error-convert", test_error_convert);
   g_test_add_func ("/moat/common/event-variant-roundtrip", test_event_variant_roundtrip);
