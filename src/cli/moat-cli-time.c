@@ -137,7 +137,7 @@ moat_cli_parse_time (const char  *text,
     {
       g_set_error (error, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT,
                    _("“%s” is not a time: use ISO 8601 (2026-11-27T10:00:00Z), "
-                     "a span before now (30m, 1h, 2d) or “today”"), text);
+                     "a span before now (30m, 1h, 2d), “now”, “today” or “yesterday”"), text);
       return FALSE;
     }
   *out_usec = g_date_time_to_unix (dt) * G_USEC_PER_SEC + g_date_time_get_microsecond (dt);
