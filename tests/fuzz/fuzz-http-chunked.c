@@ -40,7 +40,9 @@ decode (const char *in, gsize len, GRand *rand, GString *out)
 
       if (rand != NULL)
         {
-          piece = MIN (piece, (gsize) g_rand_int_range (rand, 1, 40));
+          gsize limit = (gsize) g_rand_int_range (rand, 1, 40);
+
+          piece = MIN (piece, limit);
           out_size = (gsize) g_rand_int_range (rand, MIN_OUT, sizeof buf);
         }
       d.result = moat_http_chunk_decoder_feed (&dec, in + d.used, piece, &in_used,
