@@ -613,9 +613,12 @@ have_options:
               host_len = e - h;
             }
         }
-      else if (dollar == NULL && pat_len > 0 && pat[0] != '|' && memchr (pat, '.', pat_len))
+      else if (dollar == NULL && pat_len > 0 && g_ascii_isalnum (pat[0])
+               && g_ascii_isalnum (pat[pat_len - 1]) && memchr (pat, '.', pat_len))
         {
-          /* A bare host line (urlhaus, badware): uBlock Origin reads it as ||host^. */
+          /* A bare host line (urlhaus, badware): uBlock Origin reads it as
+           * ||host^. One that starts or ends with '-' or '_' ("-geoIP.js")
+           * is a plain substring. */
           host = pat;
           host_len = pat_len;
         }

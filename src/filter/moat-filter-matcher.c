@@ -23,6 +23,7 @@
 #include "moat-filter-matcher.h"
 
 #include "moat-filter-list-private.h"
+#include "moat-filter-url-index-private.h"
 
 #include <string.h>
 
@@ -69,6 +70,7 @@ struct _MoatFilterMatcher
   guint32 n_refs;
   guint n_hosts;
   guint8 *user; /* per list: 1 when MOAT_FILTER_LIST_USER */
+  MoatUrlIndex *url_index;
 };
 
 G_DEFINE_BOXED_TYPE (MoatFilterMatcher, moat_filter_matcher, moat_filter_matcher_ref,
@@ -225,6 +227,7 @@ moat_filter_matcher_new (MoatFilterList *const *lists, guint n_lists)
         }
     }
   self->entries = g_renew (Entry, self->entries, MAX (self->n_hosts, 1));
+  self->url_index = moat_url_index_new (self->lists, self->n_lists, self->user);
   return g_steal_pointer (&self);
 }
 
@@ -250,53 +253,29 @@ moat_filter_matcher_unref (MoatFilterMatcher *self)
   g_free (self->slots);
   g_free (self->entries);
   g_free (self->refs);
+  moat_url_index_free (self->url_index);
   g_free (self);
 }
 
 static inline guint32
 score_ref (MoatFilterMatcher *self, const Ref *ref, gsize suffix_len)
 {
-  guint cls = (ref->flags & MOAT_FILTER_RULE_EXCEPTION) ? 1 : 0;
-
-  if (self->user[ref->list_idx])
-    return (1u << 24) | ((guint32) suffix_len << 8) | cls;
-  if (ref->flags & MOAT_FILTER_RULE_IMPORTANT)
-    cls += 2;
-  return (cls << 16) | (guint32) suffix_len;
+  return moat_filter_score (self->user[ref->list_idx], ref->flags, (guint) suffix_len);
 }
 
-/**
- * moat_filter_matcher_match_host:
- * @host: a normalised host: lower case, no trailing dot, IDN as A-labels,
- *   IP literals canonical (moat-host.h does this; call it first). ASCII upper
- *   case is folded here too, nothing else is.
- * @host_len: its length, or -1 when NUL-terminated
- * @match: (out caller-allocates) (optional): the deciding rule
- *
- * Looks @host and each of its parent domains up. Pure and lock-free.
- */
-MoatFilterVerdict
-moat_filter_matcher_match_host (MoatFilterMatcher *self,
-                                const char *host,
-                                gssize host_len,
-                                MoatFilterQueryFlags flags,
-                                MoatFilterMatch *match)
+/* The best host rule for @host (lower-cased here), or NULL. A `$doc` rule
+ * (without `$all`) only answers documents and requests of unknown type. */
+static const Ref *
+lookup_host (MoatFilterMatcher *self, const char *host, gsize len, MoatFilterQueryFlags flags,
+             MoatFilterResourceType type, guint32 *out_score)
 {
   const Ref *best = NULL;
   guint32 best_score = 0;
   guint32 h = FNV_OFFSET;
   char buf[256];
-  gsize len;
 
-  g_return_val_if_fail (self != NULL, MOAT_FILTER_VERDICT_NONE);
-  g_return_val_if_fail (host != NULL, MOAT_FILTER_VERDICT_NONE);
-
-  len = host_len < 0 ? strlen (host) : (gsize) host_len;
-  if (match)
-    memset (match, 0, sizeof *match);
   if (len == 0 || len > 253 || self->n_hosts == 0)
-    return MOAT_FILTER_VERDICT_NONE;
-
+    return NULL;
   for (gsize i = len; i > 0; i--)
     {
       const char *suffix;
@@ -327,6 +306,9 @@ moat_filter_matcher_match_host (MoatFilterMatcher *self,
           if ((ref->flags & MOAT_FILTER_RULE_FIRST_PARTY)
               && !(flags & MOAT_FILTER_QUERY_FIRST_PARTY))
             continue;
+          if ((ref->flags & (MOAT_FILTER_RULE_DOCUMENT | MOAT_FILTER_RULE_ALL)) == MOAT_FILTER_RULE_DOCUMENT
+              && type != MOAT_FILTER_RESOURCE_TYPE_DOCUMENT && type != MOAT_FILTER_RESOURCE_TYPE_UNKNOWN)
+            continue;
           score = score_ref (self, ref, suffix_len);
           /* Chains run newest first: on a tie the earlier list and line win. */
           if (best == NULL || score > best_score
@@ -339,27 +321,331 @@ moat_filter_matcher_match_host (MoatFilterMatcher *self,
             }
         }
     }
-  if (best == NULL)
-    return MOAT_FILTER_VERDICT_NONE;
+  *out_score = best_score;
+  return best;
+}
+
+static MoatFilterVerdict
+fill_match (MoatFilterMatcher *self, guint list_idx, const char *rule, gsize rule_len,
+            MoatFilterRuleFlags flags, guint line, MoatFilterMatch *match)
+{
+  MoatFilterList *list = self->lists[list_idx];
+  MoatFilterVerdict verdict = (flags & MOAT_FILTER_RULE_EXCEPTION) ? MOAT_FILTER_VERDICT_ALLOW
+                                                                   : MOAT_FILTER_VERDICT_BLOCK;
+
   if (match)
     {
-      MoatFilterList *list = self->lists[best->list_idx];
-      guint n;
-      const MoatFilterRule *rule = &moat_filter_list_get_host_rules (list, &n)[best->rule_idx];
-
       match->list = list;
       match->list_name = moat_filter_list_get_name (list);
       match->category = moat_filter_list_get_category (list);
-      match->rule = moat_filter_list_get_data (list) + rule->offset;
-      match->rule_len = rule->length;
-      match->line = rule->line;
-      match->rule_flags = rule->flags;
-      match->verdict = (best->flags & MOAT_FILTER_RULE_EXCEPTION) ? MOAT_FILTER_VERDICT_ALLOW
-                                                                  : MOAT_FILTER_VERDICT_BLOCK;
-      return match->verdict;
+      match->rule = rule;
+      match->rule_len = rule_len;
+      match->line = line;
+      match->rule_flags = flags;
+      match->verdict = verdict;
     }
-  return (best->flags & MOAT_FILTER_RULE_EXCEPTION) ? MOAT_FILTER_VERDICT_ALLOW
-                                                    : MOAT_FILTER_VERDICT_BLOCK;
+  return verdict;
+}
+
+static MoatFilterVerdict
+fill_host_match (MoatFilterMatcher *self, const Ref *best, MoatFilterMatch *match)
+{
+  MoatFilterList *list = self->lists[best->list_idx];
+  guint n;
+  const MoatFilterRule *rule = &moat_filter_list_get_host_rules (list, &n)[best->rule_idx];
+
+  return fill_match (self, best->list_idx, moat_filter_list_get_data (list) + rule->offset,
+                     rule->length, rule->flags, rule->line, match);
+}
+
+/**
+ * moat_filter_matcher_match_host:
+ * @host: a normalised host: lower case, no trailing dot, IDN as A-labels,
+ *   IP literals canonical (moat-host.h does this; call it first). ASCII upper
+ *   case is folded here too, nothing else is.
+ * @host_len: its length, or -1 when NUL-terminated
+ * @match: (out caller-allocates) (optional): the deciding rule
+ *
+ * Looks @host and each of its parent domains up. Pure and lock-free.
+ */
+MoatFilterVerdict
+moat_filter_matcher_match_host (MoatFilterMatcher *self,
+                                const char *host,
+                                gssize host_len,
+                                MoatFilterQueryFlags flags,
+                                MoatFilterMatch *match)
+{
+  const Ref *best;
+  guint32 score;
+
+  g_return_val_if_fail (self != NULL, MOAT_FILTER_VERDICT_NONE);
+  g_return_val_if_fail (host != NULL, MOAT_FILTER_VERDICT_NONE);
+
+  if (match)
+    memset (match, 0, sizeof *match);
+  best = lookup_host (self, host, host_len < 0 ? strlen (host) : (gsize) host_len, flags,
+                      MOAT_FILTER_RESOURCE_TYPE_UNKNOWN, &score);
+  if (best == NULL)
+    return MOAT_FILTER_VERDICT_NONE;
+  return fill_host_match (self, best, match);
+}
+
+/* Where the host sits in an absolute URL: after "scheme://" and any
+ * userinfo, up to a port, path, query or fragment. */
+static void
+find_url_host (const char *url, gsize len, gsize *start, gsize *end)
+{
+  const char *p = memchr (url, ':', MIN (len, 64));
+  gsize s = 0, e, at = G_MAXSIZE;
+
+  if (p != NULL && (gsize) (p - url) + 2 < len && p[1] == '/' && p[2] == '/')
+    s = p - url + 3;
+  e = s;
+  while (e < len && url[e] != '/' && url[e] != '?' && url[e] != '#')
+    {
+      if (url[e] == '@')
+        at = e;
+      e++;
+    }
+  if (at != G_MAXSIZE)
+    s = at + 1;
+  if (s < e && url[s] == '[')
+    {
+      const char *rb = memchr (url + s, ']', e - s);
+      e = rb ? (gsize) (rb - url) + 1 : e;
+    }
+  else
+    {
+      const char *colon = memchr (url + s, ':', e - s);
+      if (colon)
+        e = colon - url;
+    }
+  *start = s;
+  *end = e;
+}
+
+/**
+ * moat_filter_matcher_match_url:
+ * @url: the absolute URL of a plain-HTTP request, as received
+ * @url_len: its length
+ * @host: its normalised host (see moat_filter_matcher_match_host())
+ * @host_len: the host's length
+ * @source_host: (nullable): the registrable domain (lower case) of the page
+ *   that made the request (from `Referer` or `Origin`), or %NULL when unknown
+ * @type: what the request loads (from `Sec-Fetch-Dest`), or
+ *   %MOAT_FILTER_RESOURCE_TYPE_UNKNOWN
+ * @match: (out caller-allocates) (optional): the deciding rule
+ *
+ * The final verdict for a URL: host rules and URL rules (patterns, anchors,
+ * `*`, `^`, /regex/, `$third-party`, `$domain=`, types, `$important`,
+ * `@@`, `$match-case`) together. Precedence: the user's lists, then
+ * important rules, then exceptions, then blocks. The request is third-party
+ * when @host is not @source_host or under it; a document is first-party; with
+ * no @source_host the party is unknown. A condition the proxy cannot know
+ * (unknown party or type, a `$domain=` naming a subdomain of @source_host)
+ * keeps a block rule from applying but lets an exception apply.
+ * Pure and lock-free.
+ */
+MoatFilterVerdict
+moat_filter_matcher_match_url (MoatFilterMatcher *self,
+                               const char *url,
+                               gsize url_len,
+                               const char *host,
+                               gsize host_len,
+                               const char *source_host,
+                               MoatFilterResourceType type,
+                               MoatFilterMatch *match)
+{
+  MoatUrlRequest req = { 0, };
+  MoatFilterQueryFlags qflags = MOAT_FILTER_QUERY_NONE;
+  const Ref *best_host;
+  guint32 score = 0;
+  guint list_idx, rule_idx;
+  char stack_buf[2048];
+  g_autofree char *heap_buf = NULL;
+  char *lower_url;
+
+  g_return_val_if_fail (self != NULL, MOAT_FILTER_VERDICT_NONE);
+  g_return_val_if_fail (url != NULL, MOAT_FILTER_VERDICT_NONE);
+  g_return_val_if_fail (host != NULL, MOAT_FILTER_VERDICT_NONE);
+
+  if (match)
+    memset (match, 0, sizeof *match);
+  if ((guint) type >= MOAT_FILTER_RESOURCE_TYPE_LAST)
+    type = MOAT_FILTER_RESOURCE_TYPE_UNKNOWN;
+  req.type = type;
+  req.host = host;
+  req.host_len = host_len;
+  if (type == MOAT_FILTER_RESOURCE_TYPE_DOCUMENT)
+    req.party = MOAT_URL_PARTY_FIRST;
+  else if (source_host != NULL && *source_host != '\0')
+    {
+      gsize n = strlen (source_host);
+
+      if (host_len == n ? g_ascii_strncasecmp (host, source_host, n) == 0
+                        : host_len > n && host[host_len - n - 1] == '.'
+                            && g_ascii_strncasecmp (host + host_len - n, source_host, n) == 0)
+        req.party = MOAT_URL_PARTY_FIRST;
+      else
+        req.party = MOAT_URL_PARTY_THIRD;
+    }
+  if (source_host != NULL && *source_host != '\0')
+    {
+      req.source = source_host;
+      req.source_len = strlen (source_host);
+    }
+  if (req.party == MOAT_URL_PARTY_FIRST)
+    qflags = MOAT_FILTER_QUERY_FIRST_PARTY;
+  else if (req.party == MOAT_URL_PARTY_THIRD)
+    qflags = MOAT_FILTER_QUERY_THIRD_PARTY;
+
+  best_host = lookup_host (self, host, host_len, qflags, type, &score);
+  if (best_host == NULL)
+    score = 0;
+
+  lower_url = url_len < sizeof stack_buf ? stack_buf : (heap_buf = g_malloc (url_len + 1));
+  for (gsize i = 0; i < url_len; i++)
+    lower_url[i] = (char) lower (url[i]);
+  lower_url[url_len] = '\0';
+  req.url = url;
+  req.lower = lower_url;
+  req.url_len = url_len;
+  find_url_host (lower_url, url_len, &req.host_start, &req.host_end);
+
+  if (moat_url_index_match (self->url_index, &req, &score, &list_idx, &rule_idx))
+    {
+      gsize rule_len;
+      MoatFilterRuleFlags flags;
+      guint line;
+      const char *rule = moat_filter_list_get_url_rule (self->lists[list_idx], rule_idx,
+                                                        &rule_len, &flags, &line);
+
+      /* The list's flags come from its own option table; the verdict from @@. */
+      flags &= ~MOAT_FILTER_RULE_EXCEPTION;
+      if (rule_len >= 2 && rule[0] == '@' && rule[1] == '@')
+        flags |= MOAT_FILTER_RULE_EXCEPTION;
+      return fill_match (self, list_idx, rule, rule_len, flags, line, match);
+    }
+  if (best_host == NULL)
+    return MOAT_FILTER_VERDICT_NONE;
+  return fill_host_match (self, best_host, match);
+}
+
+static const char *const resource_type_names[] = {
+  "unknown", "document", "subdocument", "stylesheet", "script", "image", "font", "object",
+  "xmlhttprequest", "ping", "media", "websocket", "other",
+};
+G_STATIC_ASSERT (G_N_ELEMENTS (resource_type_names) == MOAT_FILTER_RESOURCE_TYPE_LAST);
+
+const char *
+moat_filter_resource_type_to_string (MoatFilterResourceType type)
+{
+  if ((guint) type >= MOAT_FILTER_RESOURCE_TYPE_LAST)
+    return NULL;
+  return resource_type_names[type];
+}
+
+static gboolean
+token_is (const char *s, gsize len, const char *name)
+{
+  return strlen (name) == len && g_ascii_strncasecmp (s, name, len) == 0;
+}
+
+/**
+ * moat_filter_resource_type_from_string:
+ * @len: length of @str, or -1 when NUL-terminated
+ *
+ * Reads Moat's names (moat_filter_resource_type_to_string()) and the
+ * WebExtension webRequest names (main_frame, sub_frame, …). Anything else
+ * is %MOAT_FILTER_RESOURCE_TYPE_UNKNOWN.
+ */
+MoatFilterResourceType
+moat_filter_resource_type_from_string (const char *str, gssize len)
+{
+  static const struct
+  {
+    const char *name;
+    MoatFilterResourceType type;
+  } aliases[] = {
+    { "main_frame", MOAT_FILTER_RESOURCE_TYPE_DOCUMENT },
+    { "sub_frame", MOAT_FILTER_RESOURCE_TYPE_SUBDOCUMENT },
+    { "xhr", MOAT_FILTER_RESOURCE_TYPE_XMLHTTPREQUEST },
+    { "fetch", MOAT_FILTER_RESOURCE_TYPE_XMLHTTPREQUEST },
+    { "beacon", MOAT_FILTER_RESOURCE_TYPE_PING },
+    { "csp_report", MOAT_FILTER_RESOURCE_TYPE_OTHER },
+    { "imageset", MOAT_FILTER_RESOURCE_TYPE_IMAGE },
+  };
+  gsize n;
+
+  if (str == NULL)
+    return MOAT_FILTER_RESOURCE_TYPE_UNKNOWN;
+  n = len < 0 ? strlen (str) : (gsize) len;
+  for (guint i = 0; i < G_N_ELEMENTS (resource_type_names); i++)
+    if (token_is (str, n, resource_type_names[i]))
+      return (MoatFilterResourceType) i;
+  for (guint i = 0; i < G_N_ELEMENTS (aliases); i++)
+    if (token_is (str, n, aliases[i].name))
+      return aliases[i].type;
+  return MOAT_FILTER_RESOURCE_TYPE_UNKNOWN;
+}
+
+/**
+ * moat_filter_resource_type_from_fetch_dest:
+ * @dest: (nullable): the value of a `Sec-Fetch-Dest` header
+ * @len: its length, or -1 when NUL-terminated
+ *
+ * `document` → DOCUMENT, `iframe`/`frame`/`fencedframe` → SUBDOCUMENT,
+ * `script` and the worker kinds → SCRIPT, `style`/`xslt` → STYLESHEET,
+ * `image` → IMAGE, `font` → FONT, `audio`/`video`/`track` → MEDIA,
+ * `object`/`embed` → OBJECT, `manifest`/`report` → OTHER. `empty` (fetch,
+ * XHR, beacon and WebSocket all send it), a missing header and anything
+ * else → UNKNOWN.
+ */
+MoatFilterResourceType
+moat_filter_resource_type_from_fetch_dest (const char *dest, gssize len)
+{
+  static const struct
+  {
+    const char *name;
+    MoatFilterResourceType type;
+  } map[] = {
+    { "document", MOAT_FILTER_RESOURCE_TYPE_DOCUMENT },
+    { "iframe", MOAT_FILTER_RESOURCE_TYPE_SUBDOCUMENT },
+    { "frame", MOAT_FILTER_RESOURCE_TYPE_SUBDOCUMENT },
+    { "fencedframe", MOAT_FILTER_RESOURCE_TYPE_SUBDOCUMENT },
+    { "script", MOAT_FILTER_RESOURCE_TYPE_SCRIPT },
+    { "worker", MOAT_FILTER_RESOURCE_TYPE_SCRIPT },
+    { "sharedworker", MOAT_FILTER_RESOURCE_TYPE_SCRIPT },
+    { "serviceworker", MOAT_FILTER_RESOURCE_TYPE_SCRIPT },
+    { "audioworklet", MOAT_FILTER_RESOURCE_TYPE_SCRIPT },
+    { "paintworklet", MOAT_FILTER_RESOURCE_TYPE_SCRIPT },
+    { "style", MOAT_FILTER_RESOURCE_TYPE_STYLESHEET },
+    { "xslt", MOAT_FILTER_RESOURCE_TYPE_STYLESHEET },
+    { "image", MOAT_FILTER_RESOURCE_TYPE_IMAGE },
+    { "font", MOAT_FILTER_RESOURCE_TYPE_FONT },
+    { "audio", MOAT_FILTER_RESOURCE_TYPE_MEDIA },
+    { "video", MOAT_FILTER_RESOURCE_TYPE_MEDIA },
+    { "track", MOAT_FILTER_RESOURCE_TYPE_MEDIA },
+    { "object", MOAT_FILTER_RESOURCE_TYPE_OBJECT },
+    { "embed", MOAT_FILTER_RESOURCE_TYPE_OBJECT },
+    { "manifest", MOAT_FILTER_RESOURCE_TYPE_OTHER },
+    { "report", MOAT_FILTER_RESOURCE_TYPE_OTHER },
+  };
+  gsize n;
+
+  if (dest == NULL)
+    return MOAT_FILTER_RESOURCE_TYPE_UNKNOWN;
+  n = len < 0 ? strlen (dest) : (gsize) len;
+  for (guint i = 0; i < G_N_ELEMENTS (map); i++)
+    if (token_is (dest, n, map[i].name))
+      return map[i].type;
+  return MOAT_FILTER_RESOURCE_TYPE_UNKNOWN;
+}
+
+guint
+moat_filter_matcher_get_n_url_filters (MoatFilterMatcher *self)
+{
+  return moat_url_index_get_n_filters (self->url_index);
 }
 
 guint
@@ -390,7 +676,8 @@ moat_filter_matcher_get_memory_size (MoatFilterMatcher *self)
 {
   return sizeof *self + ((gsize) self->mask + 1) * sizeof (Slot) + self->n_refs * sizeof (Ref)
          + self->n_hosts * sizeof (Entry)
-         + self->arena_len + self->n_lists * sizeof (gpointer);
+         + self->arena_len + self->n_lists * sizeof (gpointer)
+         + moat_url_index_get_memory_size (self->url_index);
 }
 
 /**

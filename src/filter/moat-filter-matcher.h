@@ -56,6 +56,38 @@ typedef struct
   MoatFilterRuleFlags rule_flags;
 } MoatFilterMatch;
 
+/**
+ * MoatFilterResourceType:
+ * @MOAT_FILTER_RESOURCE_TYPE_UNKNOWN: the proxy cannot tell (no
+ *   `Sec-Fetch-Dest`, or `empty`): block rules restricted to types do not
+ *   apply, exceptions restricted to types do
+ * @MOAT_FILTER_RESOURCE_TYPE_DOCUMENT: a top-level navigation (main frame);
+ *   always first-party
+ *
+ * What a request loads, as `$script`, `$image`, … name it.
+ */
+typedef enum
+{
+  MOAT_FILTER_RESOURCE_TYPE_UNKNOWN,
+  MOAT_FILTER_RESOURCE_TYPE_DOCUMENT,
+  MOAT_FILTER_RESOURCE_TYPE_SUBDOCUMENT,
+  MOAT_FILTER_RESOURCE_TYPE_STYLESHEET,
+  MOAT_FILTER_RESOURCE_TYPE_SCRIPT,
+  MOAT_FILTER_RESOURCE_TYPE_IMAGE,
+  MOAT_FILTER_RESOURCE_TYPE_FONT,
+  MOAT_FILTER_RESOURCE_TYPE_OBJECT,
+  MOAT_FILTER_RESOURCE_TYPE_XMLHTTPREQUEST,
+  MOAT_FILTER_RESOURCE_TYPE_PING,
+  MOAT_FILTER_RESOURCE_TYPE_MEDIA,
+  MOAT_FILTER_RESOURCE_TYPE_WEBSOCKET,
+  MOAT_FILTER_RESOURCE_TYPE_OTHER,
+  MOAT_FILTER_RESOURCE_TYPE_LAST /*< skip >*/
+} MoatFilterResourceType;
+
+const char *moat_filter_resource_type_to_string (MoatFilterResourceType type);
+MoatFilterResourceType moat_filter_resource_type_from_string (const char *str, gssize len);
+MoatFilterResourceType moat_filter_resource_type_from_fetch_dest (const char *dest, gssize len);
+
 typedef struct _MoatFilterMatcher MoatFilterMatcher;
 
 GType moat_filter_matcher_get_type (void) G_GNUC_CONST;
@@ -71,6 +103,16 @@ MoatFilterVerdict moat_filter_matcher_match_host (MoatFilterMatcher *self,
                                                   MoatFilterQueryFlags flags,
                                                   MoatFilterMatch *match);
 
+MoatFilterVerdict moat_filter_matcher_match_url (MoatFilterMatcher *self,
+                                                 const char *url,
+                                                 gsize url_len,
+                                                 const char *host,
+                                                 gsize host_len,
+                                                 const char *source_host,
+                                                 MoatFilterResourceType type,
+                                                 MoatFilterMatch *match);
+
+guint moat_filter_matcher_get_n_url_filters (MoatFilterMatcher *self);
 guint moat_filter_matcher_get_n_hosts (MoatFilterMatcher *self);
 guint moat_filter_matcher_get_n_lists (MoatFilterMatcher *self);
 MoatFilterList *moat_filter_matcher_get_list (MoatFilterMatcher *self, guint index);
