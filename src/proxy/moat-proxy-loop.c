@@ -614,6 +614,15 @@ epoll_set (MoatProxyLoop *loop, int fd, guint32 *cur, guint32 want, gpointer ptr
   *cur = want;
 }
 
+/* Removes @fd from epoll before closing it: a forked child may still hold
+ * the file description, which would keep the registration alive. */
+static void
+close_registered (MoatProxyLoop *loop, int fd)
+{
+  epoll_ctl (loop->epfd, EPOLL_CTL_DEL, fd, NULL);
+  close (fd);
+}
+
 static gboolean
 epoll_add (MoatProxyLoop *loop, int fd, guint32 want, gpointer ptr)
 {
@@ -1033,7 +1042,7 @@ upstream_close (MoatProxyLoop *loop, Upstream *up)
     up->client->up = NULL;
   up->client = NULL;
   timer_clear (loop, &up->timer);
-  close (up->fd);
+  close_registered (loop, up->fd);
   up->fd = -1;
   buf_free (&up->out);
   buf_free (&up->in);
@@ -1051,7 +1060,7 @@ client_close (MoatProxyLoop *loop, Conn *c)
     upstream_close (loop, c->up);
   dns_detach (c);
   timer_clear (loop, &c->timer);
-  close (c->fd);
+  close_registered (loop, c->fd);
   c->fd = -1;
   buf_free (&c->in);
   buf_free (&c->out);
@@ -1198,7 +1207,7 @@ upstream_connect_next (MoatProxyLoop *loop, Upstream *up, gboolean timeout)
       fd = socket_connect (&up->cand[up->i_cand], &err);
       if (fd < 0)
         continue;
-      close (up->fd);
+      close_registered (loop, up->fd);
       up->fd = fd;
       up->addr = up->cand[up->i_cand];
       up->ev = EPOLLOUT;

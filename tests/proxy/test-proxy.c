@@ -479,6 +479,24 @@ raw_connect (Fixture *fixture)
   return fd;
 }
 
+typedef struct
+{
+  MoatProxy *proxy;
+  guint64    requests;
+  guint      upstream_idle;
+} StatsWait;
+
+/* The proxy counts after the last byte went out: wait for it. */
+static gboolean
+stats_reached (gpointer data)
+{
+  StatsWait *w = data;
+  MoatProxyStats stats;
+
+  moat_proxy_get_stats (w->proxy, &stats);
+  return stats.requests >= w->requests && stats.upstream_idle >= w->upstream_idle;
+}
+
 static gboolean
 has_blocks (gpointer data)
 {
@@ -504,6 +522,7 @@ test_get (Fixture *fixture, gconstpointer data)
   g_mutex_lock (&fixture->origin.lock);
   g_assert_true (fixture->origin.saw_via);
   g_mutex_unlock (&fixture->origin.lock);
+  moat_test_wait_until (stats_reached, &(StatsWait) { fixture->proxy, 1, 0 });
   moat_proxy_get_stats (fixture->proxy, &stats);
   g_assert_cmpuint (stats.requests, ==, 1);
   g_assert_cmpuint (stats.blocked, ==, 0);
@@ -552,6 +571,7 @@ test_keep_alive (Fixture *fixture, gconstpointer data)
   g_mutex_lock (&fixture->origin.lock);
   g_assert_cmpuint (fixture->origin.n_connections, ==, 1);
   g_mutex_unlock (&fixture->origin.lock);
+  moat_test_wait_until (stats_reached, &(StatsWait) { fixture->proxy, 2, 1 });
   moat_proxy_get_stats (fixture->proxy, &stats);
   g_assert_cmpuint (stats.requests, ==, 2);
   g_assert_cmpuint (stats.upstream_idle, ==, 1);
