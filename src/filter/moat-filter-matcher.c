@@ -393,13 +393,14 @@ moat_filter_matcher_match_host (MoatFilterMatcher *self,
 /* Where the host sits in an absolute URL: after "scheme://" and any
  * userinfo, up to a port, path, query or fragment. */
 static void
-find_url_host (const char *url, gsize len, gsize *start, gsize *end)
+find_url_host (const char *url, gsize len, gsize *authority, gsize *start, gsize *end)
 {
   const char *p = memchr (url, ':', MIN (len, 64));
   gsize s = 0, e, at = G_MAXSIZE;
 
   if (p != NULL && (gsize) (p - url) + 2 < len && p[1] == '/' && p[2] == '/')
     s = p - url + 3;
+  *authority = s;
   e = s;
   while (e < len && url[e] != '/' && url[e] != '?' && url[e] != '#')
     {
@@ -461,9 +462,11 @@ moat_filter_matcher_match_url (MoatFilterMatcher *self,
   const Ref *best_host;
   guint32 score = 0;
   guint list_idx, rule_idx;
-  char stack_buf[2048];
+  char stack_buf[2048], stack_canon[2048];
   g_autofree char *heap_buf = NULL;
+  g_autofree char *heap_canon = NULL;
   char *lower_url;
+  gsize authority, h_start, h_end;
 
   g_return_val_if_fail (self != NULL, MOAT_FILTER_VERDICT_NONE);
   g_return_val_if_fail (url != NULL, MOAT_FILTER_VERDICT_NONE);
@@ -503,6 +506,31 @@ moat_filter_matcher_match_url (MoatFilterMatcher *self,
   if (best_host == NULL)
     score = 0;
 
+  /* Rules see the URL with its host as @host says (no userinfo, no
+   * trailing dot, A-labels), the rest as received. */
+  find_url_host (url, url_len, &authority, &h_start, &h_end);
+  if (h_start != authority || h_end - h_start != host_len
+      || g_ascii_strncasecmp (url + h_start, host, host_len) != 0)
+    {
+      gboolean v6 = memchr (host, ':', host_len) != NULL;
+      gsize n = authority + host_len + (v6 ? 2 : 0) + (url_len - h_end);
+      char *c = n < sizeof stack_canon ? stack_canon : (heap_canon = g_malloc (n + 1));
+      gsize k = authority;
+
+      memcpy (c, url, authority);
+      if (v6)
+        c[k++] = '[';
+      memcpy (c + k, host, host_len);
+      k += host_len;
+      if (v6)
+        c[k++] = ']';
+      memcpy (c + k, url + h_end, url_len - h_end);
+      c[n] = '\0';
+      url = c;
+      url_len = n;
+      h_start = authority + (v6 ? 1 : 0);
+      h_end = h_start + host_len;
+    }
   lower_url = url_len < sizeof stack_buf ? stack_buf : (heap_buf = g_malloc (url_len + 1));
   for (gsize i = 0; i < url_len; i++)
     lower_url[i] = (char) lower (url[i]);
@@ -510,7 +538,8 @@ moat_filter_matcher_match_url (MoatFilterMatcher *self,
   req.url = url;
   req.lower = lower_url;
   req.url_len = url_len;
-  find_url_host (lower_url, url_len, &req.host_start, &req.host_end);
+  req.host_start = h_start;
+  req.host_end = h_end;
 
   if (moat_url_index_match (self->url_index, &req, &score, &list_idx, &rule_idx))
     {

@@ -79,8 +79,8 @@ def classify(g, m):
     if any(o.startswith("domain=") for o in opts) or (
             m[0] == "exception" and any(o.startswith("domain=") for o in options(m[1]))):
         return "domain-below-registrable"
-    if not g_block and any(o in ("third-party", "3p", "~third-party", "1p", "first-party") for o in opts):
-        return "private-suffix-party"
+    if any(o in ("third-party", "3p", "~third-party", "1p", "first-party") for o in opts):
+        return "party-public-suffix-list"
     return "unexplained"
 
 
