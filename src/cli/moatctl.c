@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include "moat-cli-lists.h"
 #include "moat-cli-output.h"
 #include "moat-cli-time.h"
 #include "moat-client.h"
@@ -31,6 +32,11 @@ enum {
 typedef enum {
   COMMAND_STATUS,
   COMMAND_EVENTS,
+  COMMAND_CHECK,
+  COMMAND_LISTS,
+  COMMAND_ALLOW,
+  COMMAND_BLOCK,
+  COMMAND_PROTECT,
 } Command;
 
 typedef struct {
@@ -41,6 +47,10 @@ typedef struct {
   GPtrArray       *collected;   /* MoatEvent, newest first, while listing */
 
   Command          command;
+  GStrv            args;        /* the command's own arguments */
+  char            *category;    /* lists add --category */
+  char            *name;        /* lists add --name */
+  gboolean         remove;      /* allow/block --remove */
   gboolean         json;
   gboolean         follow;
   guint            limit;       /* 0: all */
@@ -60,6 +70,9 @@ ctl_clear (Ctl *ctl)
   g_clear_object (&ctl->client);
   g_clear_pointer (&ctl->filter, moat_event_filter_free);
   g_clear_pointer (&ctl->collected, g_ptr_array_unref);
+  g_clear_pointer (&ctl->args, g_strfreev);
+  g_clear_pointer (&ctl->category, g_free);
+  g_clear_pointer (&ctl->name, g_free);
 }
 
 static const char *
@@ -70,6 +83,14 @@ help_text (void)
            "  moatctl [--json] events [--since TIME] [--until TIME] [--kind THREAT]\n"
            "                          [--severity LEVEL] [--source SOURCE] [--search TEXT]\n"
            "                          [--limit N] [--follow]\n"
+           "  moatctl [--json] check HOST|URL\n"
+           "  moatctl [--json] lists\n"
+           "  moatctl lists enable|disable ID\n"
+           "  moatctl lists add URL|FILE --category CATEGORY [--name NAME]\n"
+           "  moatctl lists remove ID\n"
+           "  moatctl lists category CATEGORY on|off\n"
+           "  moatctl [--json] allow|block [--remove] [HOST]\n"
+           "  moatctl protect [on|off]\n"
            "  moatctl --help | --version\n"
            "\n"
            "Ask Moat’s engine, moatd, what it is doing. moatctl talks to moatd on the\n"
@@ -79,6 +100,18 @@ help_text (void)
            "  status            Whether this computer is protected, its risk level, the\n"
            "                    proxy’s address and the state of the event store.\n"
            "  events            The latest events, oldest first.\n"
+           "  check             What the proxy decides for a host or URL: the verdict,\n"
+           "                    and the category, list and exact rule that decided.\n"
+           "  lists             The filter lists, whether each is used, its rules and\n"
+           "                    the lines it could not read; enable, disable, add (a\n"
+           "                    URL to subscribe to or a list file), remove, or turn a\n"
+           "                    whole category on or off. Categories: ads, trackers,\n"
+           "                    malware, phishing, scam, c2, adult, gambling, custom.\n"
+           "  allow, block      Put HOST and its subdomains on your allow- or block-list\n"
+           "                    (they win over every list); --remove takes it off;\n"
+           "                    without HOST, show the list.\n"
+           "  protect           Point this desktop’s proxy settings at Moat (on), restore\n"
+           "                    the previous ones (off), or show which it is.\n"
            "\n"
            "Options:\n"
            "  --json            Print JSON. The field names are stable; see moatctl(1).\n"
@@ -117,7 +150,10 @@ help_text (void)
            "  moatctl --json status\n"
            "  moatctl events --since today --kind 'content.*' --severity high\n"
            "  moatctl events --since 1h --limit 0 --json\n"
-           "  moatctl events --follow --json | jq -r .subject\n");
+           "  moatctl events --follow --json | jq -r .subject\n"
+           "  moatctl check http://internetbadguys.com/login\n"
+           "  moatctl lists add https://example.org/list.txt --category malware\n"
+           "  moatctl allow intranet.example.com\n");
 }
 
 /* Every failure is one sentence on stderr. */
@@ -189,6 +225,8 @@ print_status (Ctl *ctl)
   done (ctl);
 }
 
+static void run_command (Ctl *ctl);
+
 static void
 start_engine_cb (GObject      *object,
                  GAsyncResult *result,
@@ -202,7 +240,288 @@ start_engine_cb (GObject      *object,
       fail_with_error (ctl, error);
       return;
     }
-  print_status (ctl);
+  run_command (ctl);
+}
+
+/* ---- check, lists, allow, block, protect ---- */
+
+static void
+call (Ctl *ctl, const char *method, GVariant *parameters, GAsyncReadyCallback callback)
+{
+  moat_client_call_async (ctl->client, method, parameters, NULL, callback, ctl);
+}
+
+static GVariant *
+call_finish (Ctl *ctl, GAsyncResult *result)
+{
+  g_autoptr(GError) error = NULL;
+  GVariant *reply = moat_client_call_finish (ctl->client, result, &error);
+
+  if (reply == NULL)
+    fail_with_error (ctl, error);
+  return reply;
+}
+
+static void
+print_json (JsonNode *node)
+{
+  g_autofree char *text = moat_cli_json_to_string (node, TRUE);
+
+  write_out (text);
+  write_out ("\n");
+}
+
+static void
+check_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Ctl *ctl = user_data;
+  g_autoptr(GVariant) reply = call_finish (ctl, result);
+  g_autoptr(GVariant) dict = NULL;
+
+  if (reply == NULL)
+    return;
+  g_variant_get (reply, "(@a{sv})", &dict);
+  if (ctl->json)
+    {
+      g_autoptr(JsonNode) node = moat_cli_check_to_json (dict);
+
+      print_json (node);
+    }
+  else
+    {
+      g_autoptr(GString) out = g_string_new (NULL);
+
+      moat_cli_append_check (out, dict);
+      write_out (out->str);
+    }
+  done (ctl);
+}
+
+static void
+get_lists_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Ctl *ctl = user_data;
+  g_autoptr(GVariant) reply = call_finish (ctl, result);
+  g_autoptr(GVariant) lists = NULL;
+
+  if (reply == NULL)
+    return;
+  g_variant_get (reply, "(@aa{sv})", &lists);
+  if (ctl->json)
+    {
+      g_autoptr(JsonNode) node = moat_cli_lists_to_json (lists);
+
+      print_json (node);
+    }
+  else
+    {
+      g_autoptr(GString) out = g_string_new (NULL);
+
+      moat_cli_append_lists (out, lists);
+      write_out (out->str);
+    }
+  done (ctl);
+}
+
+/* For calls whose reply carries nothing to show. */
+static void
+void_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Ctl *ctl = user_data;
+  g_autoptr(GVariant) reply = call_finish (ctl, result);
+
+  if (reply != NULL)
+    done (ctl);
+}
+
+static void
+add_list_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Ctl *ctl = user_data;
+  g_autoptr(GVariant) reply = call_finish (ctl, result);
+  const char *id;
+
+  if (reply == NULL)
+    return;
+  g_variant_get (reply, "(&s)", &id);
+  if (ctl->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) node = NULL;
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "id");
+      json_builder_add_string_value (builder, id);
+      json_builder_end_object (builder);
+      node = json_builder_get_root (builder);
+      print_json (node);
+    }
+  else
+    {
+      g_autofree char *line = g_strdup_printf (_("Added the list %s."), id);
+
+      write_out (line);
+      write_out ("\n");
+    }
+  done (ctl);
+}
+
+static void
+user_hosts_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Ctl *ctl = user_data;
+  g_autoptr(GVariant) reply = call_finish (ctl, result);
+  g_autofree const char **allowed = NULL;
+  g_autofree const char **blocked = NULL;
+  const char **hosts;
+
+  if (reply == NULL)
+    return;
+  g_variant_get (reply, "(^a&s^a&s)", &allowed, &blocked);
+  hosts = ctl->command == COMMAND_ALLOW ? allowed : blocked;
+  if (ctl->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) node = NULL;
+
+      json_builder_begin_array (builder);
+      for (guint i = 0; hosts[i] != NULL; i++)
+        json_builder_add_string_value (builder, hosts[i]);
+      json_builder_end_array (builder);
+      node = json_builder_get_root (builder);
+      print_json (node);
+    }
+  else
+    {
+      g_autoptr(GString) out = g_string_new (NULL);
+
+      for (guint i = 0; hosts[i] != NULL; i++)
+        g_string_append_printf (out, "%s\n", hosts[i]);
+      write_out (out->str);
+    }
+  done (ctl);
+}
+
+static void
+add_user_host_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Ctl *ctl = user_data;
+  g_autoptr(GVariant) reply = call_finish (ctl, result);
+  g_autofree char *line = NULL;
+  const char *host;
+
+  if (reply == NULL)
+    return;
+  g_variant_get (reply, "(&s)", &host);
+  line = ctl->command == COMMAND_ALLOW
+    /* Translators: %s is a host name */
+    ? g_strdup_printf (_("%s and its subdomains are always allowed now."), host)
+    /* Translators: %s is a host name */
+    : g_strdup_printf (_("%s and its subdomains are always blocked now."), host);
+  write_out (line);
+  write_out ("\n");
+  done (ctl);
+}
+
+static void
+print_protect (Ctl *ctl)
+{
+  gboolean on = moat_client_get_protect_computer (ctl->client);
+
+  if (ctl->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) node = NULL;
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "protect_computer");
+      json_builder_add_boolean_value (builder, on);
+      json_builder_end_object (builder);
+      node = json_builder_get_root (builder);
+      print_json (node);
+    }
+  else
+    write_out (on ? _("This computer’s proxy settings point at Moat.\n")
+                  : _("This computer’s proxy settings do not use Moat.\n"));
+  done (ctl);
+}
+
+static void
+set_protect_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Ctl *ctl = user_data;
+  g_autoptr(GVariant) reply = call_finish (ctl, result);
+
+  if (reply == NULL)
+    return;
+  write_out (g_str_equal (ctl->args[0], "on")
+             ? _("This computer’s proxy settings point at Moat now.\n")
+             : _("This computer’s previous proxy settings are back.\n"));
+  done (ctl);
+}
+
+static void
+run_lists (Ctl *ctl)
+{
+  const char *verb = ctl->args[0];
+
+  if (verb == NULL)
+    call (ctl, "GetLists", NULL, get_lists_cb);
+  else if (g_str_equal (verb, "enable") || g_str_equal (verb, "disable"))
+    call (ctl, "SetListEnabled", g_variant_new ("(sb)", ctl->args[1], g_str_equal (verb, "enable")),
+          void_cb);
+  else if (g_str_equal (verb, "add"))
+    call (ctl, "AddList", g_variant_new ("(sss)", ctl->args[1], ctl->category,
+                                         ctl->name != NULL ? ctl->name : ""), add_list_cb);
+  else if (g_str_equal (verb, "remove"))
+    call (ctl, "RemoveList", g_variant_new ("(s)", ctl->args[1]), void_cb);
+  else /* category */
+    call (ctl, "SetCategoryEnabled",
+          g_variant_new ("(sb)", ctl->args[1], g_str_equal (ctl->args[2], "on")), void_cb);
+}
+
+static void
+run_user_host (Ctl *ctl)
+{
+  const char *list = ctl->command == COMMAND_ALLOW ? "allow" : "block";
+
+  if (ctl->args[0] == NULL)
+    call (ctl, "GetUserHosts", NULL, user_hosts_cb);
+  else if (ctl->remove)
+    call (ctl, "RemoveUserHost", g_variant_new ("(ss)", ctl->args[0], list), void_cb);
+  else
+    call (ctl, "AddUserHost", g_variant_new ("(ss)", ctl->args[0], list), add_user_host_cb);
+}
+
+static void
+run_command (Ctl *ctl)
+{
+  switch (ctl->command)
+    {
+    case COMMAND_STATUS:
+      print_status (ctl);
+      break;
+    case COMMAND_CHECK:
+      call (ctl, "Check", g_variant_new ("(s)", ctl->args[0]), check_cb);
+      break;
+    case COMMAND_LISTS:
+      run_lists (ctl);
+      break;
+    case COMMAND_ALLOW:
+    case COMMAND_BLOCK:
+      run_user_host (ctl);
+      break;
+    case COMMAND_PROTECT:
+      if (ctl->args[0] == NULL)
+        print_protect (ctl);
+      else
+        call (ctl, "SetProtectComputer", g_variant_new ("(b)", g_str_equal (ctl->args[0], "on")),
+              set_protect_cb);
+      break;
+    case COMMAND_EVENTS:
+    default:
+      g_assert_not_reached ();
+    }
 }
 
 /* ---- events ---- */
@@ -430,17 +749,16 @@ client_new_cb (GObject      *object,
 
   switch (ctl->command)
     {
-    case COMMAND_STATUS:
-      if (moat_client_get_engine_running (ctl->client))
-        print_status (ctl);
-      else
-        moat_client_start_engine_async (ctl->client, NULL, start_engine_cb, ctl);
-      break;
     case COMMAND_EVENTS:
       run_events (ctl);
       break;
     default:
-      g_assert_not_reached ();
+      /* Properties are read from the running moatd, so start it first. */
+      if (moat_client_get_engine_running (ctl->client))
+        run_command (ctl);
+      else
+        moat_client_start_engine_async (ctl->client, NULL, start_engine_cb, ctl);
+      break;
     }
 }
 
@@ -456,6 +774,9 @@ typedef struct {
   char     *source;
   char     *search;
   char     *limit;
+  char     *category;
+  char     *name;
+  gboolean  remove;
 } Options;
 
 static void
@@ -468,6 +789,8 @@ options_clear (Options *o)
   g_free (o->source);
   g_free (o->search);
   g_free (o->limit);
+  g_free (o->category);
+  g_free (o->name);
 }
 
 /* Builds ctl->filter from the options; FALSE (and a usage message) on bad values. */
@@ -558,12 +881,16 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
     { "search", 0, 0, G_OPTION_ARG_STRING, &o.search, NULL, NULL },
     { "limit", 'n', 0, G_OPTION_ARG_STRING, &o.limit, NULL, NULL },
     { "follow", 'f', 0, G_OPTION_ARG_NONE, &o.follow, NULL, NULL },
+    { "category", 'c', 0, G_OPTION_ARG_STRING, &o.category, NULL, NULL },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &o.name, NULL, NULL },
+    { "remove", 'r', 0, G_OPTION_ARG_NONE, &o.remove, NULL, NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
   g_autoptr(GError) error = NULL;
   gboolean ok = FALSE;
   const char *command;
+  guint n_args;
 
   g_option_context_set_help_enabled (context, FALSE);
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
@@ -586,7 +913,8 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
     }
   if (*argc < 2)
     {
-      fail (ctl, EXIT_USAGE, _("No command given: use “status” or “events”"));
+      fail (ctl, EXIT_USAGE,
+            _("No command given: use status, events, check, lists, allow, block or protect"));
       goto out;
     }
   command = (*argv)[1];
@@ -594,28 +922,119 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
     ctl->command = COMMAND_STATUS;
   else if (g_str_equal (command, "events"))
     ctl->command = COMMAND_EVENTS;
+  else if (g_str_equal (command, "check"))
+    ctl->command = COMMAND_CHECK;
+  else if (g_str_equal (command, "lists"))
+    ctl->command = COMMAND_LISTS;
+  else if (g_str_equal (command, "allow"))
+    ctl->command = COMMAND_ALLOW;
+  else if (g_str_equal (command, "block"))
+    ctl->command = COMMAND_BLOCK;
+  else if (g_str_equal (command, "protect"))
+    ctl->command = COMMAND_PROTECT;
   else
     {
-      fail (ctl, EXIT_USAGE, _("“%s” is not a command: use “status” or “events”"), command);
+      fail (ctl, EXIT_USAGE,
+            _("“%s” is not a command: use status, events, check, lists, allow, block or protect"),
+            command);
       goto out;
     }
-  if (*argc > 2)
-    {
-      fail (ctl, EXIT_USAGE, _("Unexpected argument “%s”"), (*argv)[2]);
-      goto out;
-    }
+  ctl->args = g_strdupv (*argv + 2);
+  n_args = g_strv_length (ctl->args);
   ctl->json = o.json;
   ctl->follow = o.follow;
   ctl->limit = DEFAULT_LIMIT;
 
-  if (ctl->command == COMMAND_STATUS)
+  if (ctl->command != COMMAND_EVENTS &&
+      (o.since || o.until || o.kind || o.severity || o.source || o.search || o.limit || o.follow))
     {
-      if (o.since || o.until || o.kind || o.severity || o.source || o.search || o.limit ||
-          o.follow)
+      fail (ctl, EXIT_USAGE, _("“%s” takes no event options"), command);
+      goto out;
+    }
+  if ((o.category != NULL || o.name != NULL) &&
+      !(ctl->command == COMMAND_LISTS && n_args > 0 && g_str_equal (ctl->args[0], "add")))
+    {
+      fail (ctl, EXIT_USAGE, _("--category and --name belong to “lists add”"));
+      goto out;
+    }
+  if (o.remove && ctl->command != COMMAND_ALLOW && ctl->command != COMMAND_BLOCK)
+    {
+      fail (ctl, EXIT_USAGE, _("--remove belongs to “allow” and “block”"));
+      goto out;
+    }
+
+  switch (ctl->command)
+    {
+    case COMMAND_STATUS:
+    case COMMAND_EVENTS:
+      if (n_args > 0)
         {
-          fail (ctl, EXIT_USAGE, _("“status” takes no options but --json"));
+          fail (ctl, EXIT_USAGE, _("Unexpected argument “%s”"), ctl->args[0]);
           goto out;
         }
+      break;
+    case COMMAND_CHECK:
+      if (n_args != 1)
+        {
+          fail (ctl, EXIT_USAGE, _("“check” takes one host name or URL"));
+          goto out;
+        }
+      break;
+    case COMMAND_LISTS:
+      if (n_args == 0)
+        break;
+      if ((g_str_equal (ctl->args[0], "enable") || g_str_equal (ctl->args[0], "disable") ||
+           g_str_equal (ctl->args[0], "remove")) && n_args == 2)
+        break;
+      if (g_str_equal (ctl->args[0], "add") && n_args == 2)
+        {
+          if (o.category == NULL)
+            {
+              fail (ctl, EXIT_USAGE, _("“lists add” needs --category"));
+              goto out;
+            }
+          ctl->category = g_strdup (o.category);
+          ctl->name = g_strdup (o.name);
+          /* A relative file name means one in the current folder. */
+          if (strstr (ctl->args[1], "://") == NULL && !g_path_is_absolute (ctl->args[1]))
+            {
+              char *absolute = g_canonicalize_filename (ctl->args[1], NULL);
+
+              g_free (ctl->args[1]);
+              ctl->args[1] = absolute;
+            }
+          break;
+        }
+      if (g_str_equal (ctl->args[0], "category") && n_args == 3 &&
+          (g_str_equal (ctl->args[2], "on") || g_str_equal (ctl->args[2], "off")))
+        break;
+      fail (ctl, EXIT_USAGE, _("Use “lists”, “lists enable|disable|remove ID”, "
+                               "“lists add URL|FILE --category CATEGORY” or "
+                               "“lists category CATEGORY on|off”"));
+      goto out;
+    case COMMAND_ALLOW:
+    case COMMAND_BLOCK:
+      if (n_args > 1 || (o.remove && n_args == 0))
+        {
+          fail (ctl, EXIT_USAGE, _("“%s” takes one host name"), command);
+          goto out;
+        }
+      ctl->remove = o.remove;
+      break;
+    case COMMAND_PROTECT:
+      if (n_args > 1 ||
+          (n_args == 1 && !g_str_equal (ctl->args[0], "on") && !g_str_equal (ctl->args[0], "off")))
+        {
+          fail (ctl, EXIT_USAGE, _("Use “protect”, “protect on” or “protect off”"));
+          goto out;
+        }
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+
+  if (ctl->command != COMMAND_EVENTS)
+    {
       ok = TRUE;
       goto out;
     }

@@ -32,6 +32,7 @@ struct _MoatClient
   MoatRiskLevel        risk_level;
   MoatStoreState       store_state;
   gint64               start_time;
+  gboolean             protect_computer;
 };
 
 G_DEFINE_FINAL_TYPE (MoatClient, moat_client, G_TYPE_OBJECT)
@@ -47,11 +48,13 @@ enum {
   PROP_STORE_STATE,
   PROP_STORE_MESSAGE,
   PROP_START_TIME,
+  PROP_PROTECT_COMPUTER,
   N_PROPS
 };
 
 enum {
   SIGNAL_EVENTS_ADDED,
+  SIGNAL_LISTS_CHANGED,
   N_SIGNALS
 };
 
@@ -71,6 +74,7 @@ static const struct {
   { "StoreState", PROP_STORE_STATE },
   { "StoreMessage", PROP_STORE_MESSAGE },
   { "StartTime", PROP_START_TIME },
+  { "ProtectComputer", PROP_PROTECT_COMPUTER },
 };
 
 /*
@@ -164,6 +168,15 @@ update_property (MoatClient *self, guint prop_id)
         self->start_time = t;
         return TRUE;
       }
+    case PROP_PROTECT_COMPUTER:
+      {
+        gboolean on = running && moat_dbus_moat1_get_protect_computer (p);
+
+        if (on == self->protect_computer)
+          return FALSE;
+        self->protect_computer = on;
+        return TRUE;
+      }
     default:
       g_assert_not_reached ();
     }
@@ -249,6 +262,13 @@ on_proxy_events_added_cb (MoatDBusMoat1 *proxy,
     g_signal_emit (self, signals[SIGNAL_EVENTS_ADDED], 0, events);
 }
 
+static void
+on_proxy_lists_changed_cb (MoatDBusMoat1 *proxy,
+                           MoatClient    *self)
+{
+  g_signal_emit (self, signals[SIGNAL_LISTS_CHANGED], 0);
+}
+
 /* A proxy made with NO_AUTO_START fails calls without an owner with a bare
  * G_IO_ERROR_FAILED; say what really happened instead. */
 static gboolean
@@ -286,6 +306,8 @@ proxy_new_cb (GObject      *object,
                            G_CALLBACK (on_proxy_properties_changed_cb), self, 0);
   g_signal_connect_object (self->proxy, "events-added",
                            G_CALLBACK (on_proxy_events_added_cb), self, 0);
+  g_signal_connect_object (self->proxy, "lists-changed",
+                           G_CALLBACK (on_proxy_lists_changed_cb), self, 0);
   update_all (self);
   g_task_return_pointer (task, g_object_ref (self), g_object_unref);
 }
@@ -592,6 +614,9 @@ moat_client_get_property (GObject    *object,
     case PROP_START_TIME:
       g_value_set_int64 (value, self->start_time);
       break;
+    case PROP_PROTECT_COMPUTER:
+      g_value_set_boolean (value, self->protect_computer);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -634,7 +659,19 @@ moat_client_class_init (MoatClientClass *klass)
   properties[PROP_START_TIME] =
     g_param_spec_int64 ("start-time", NULL, "When moatd started (µs since the epoch)",
                         0, G_MAXINT64, 0, flags);
+  properties[PROP_PROTECT_COMPUTER] =
+    g_param_spec_boolean ("protect-computer", NULL,
+                          "Whether the desktop's proxy settings point at Moat", FALSE, flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * MoatClient::lists-changed:
+   *
+   * The filter lists were reloaded or reconfigured.
+   */
+  signals[SIGNAL_LISTS_CHANGED] =
+    g_signal_new ("lists-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 
   /**
    * MoatClient::events-added:
@@ -879,6 +916,93 @@ GHashTable *
 moat_client_category_counts_finish (MoatClient    *self,
                                     GAsyncResult  *result,
                                     GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+gboolean
+moat_client_get_protect_computer (MoatClient *self)
+{
+  g_return_val_if_fail (MOAT_IS_CLIENT (self), FALSE);
+  return self->protect_computer;
+}
+
+/* Returns: (transfer full): the list categories moatd uses now (empty when it
+ * does not run) */
+GStrv
+moat_client_dup_enabled_categories (MoatClient *self)
+{
+  const char * const *categories = NULL;
+
+  g_return_val_if_fail (MOAT_IS_CLIENT (self), NULL);
+
+  if (self->engine_running && self->proxy != NULL)
+    categories = moat_dbus_moat1_get_enabled_categories (self->proxy);
+  if (categories == NULL)
+    return g_new0 (char *, 1);
+  return g_strdupv ((GStrv) categories);
+}
+
+static void
+call_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  GVariant *reply;
+
+  reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (object), result, &error);
+  if (reply == NULL)
+    {
+      convert_error (&error);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_task_return_pointer (task, reply, (GDestroyNotify) g_variant_unref);
+}
+
+/**
+ * moat_client_call_async:
+ * @method: a method of io.github.moatproject.Moat1 (data/dbus/…Moat1.xml
+ *   documents each), e.g. "Check", "GetLists", "AddUserHost"
+ * @parameters: (nullable): its arguments as a tuple; floating references are sunk
+ *
+ * Calls one of moatd's methods. Errors are MOAT_ERROR, as for every call.
+ */
+void
+moat_client_call_async (MoatClient          *self,
+                        const char          *method,
+                        GVariant            *parameters,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (MOAT_IS_CLIENT (self));
+  g_return_if_fail (method != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, moat_client_call_async);
+  if (parameters != NULL)
+    g_variant_ref_sink (parameters);
+  if (!check_reachable (self, task))
+    {
+      g_clear_pointer (&parameters, g_variant_unref);
+      return;
+    }
+  g_dbus_proxy_call (G_DBUS_PROXY (self->proxy), method, parameters, G_DBUS_CALL_FLAGS_NONE,
+                     -1, cancellable, call_cb, g_steal_pointer (&task));
+  g_clear_pointer (&parameters, g_variant_unref);
+}
+
+/* Returns: (transfer full): the reply tuple */
+GVariant *
+moat_client_call_finish (MoatClient    *self,
+                         GAsyncResult  *result,
+                         GError       **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);

@@ -100,4 +100,17 @@ GHashTable         *moat_client_category_counts_finish (MoatClient          *sel
                                                         GAsyncResult        *result,
                                                         GError             **error);
 
+gboolean            moat_client_get_protect_computer   (MoatClient *self);
+GStrv               moat_client_dup_enabled_categories (MoatClient *self);
+
+void                moat_client_call_async   (MoatClient          *self,
+                                              const char          *method,
+                                              GVariant            *parameters,
+                                              GCancellable        *cancellable,
+                                              GAsyncReadyCallback  callback,
+                                              gpointer             user_data);
+GVariant           *moat_client_call_finish  (MoatClient          *self,
+                                              GAsyncResult        *result,
+                                              GError             **error);
+
 G_END_DECLS

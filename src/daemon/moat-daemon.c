@@ -344,6 +344,294 @@ on_handle_get_category_counts_cb (MoatDBusMoat1         *skeleton,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* Lists, checks and the user's hosts. These only touch memory and GSettings
+ * (whose backend writes asynchronously), so they answer at once. */
+
+static GVariant *
+list_info_to_variant (const MoatListInfo *info)
+{
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&builder, "{sv}", "id", g_variant_new_string (info->id));
+  g_variant_builder_add (&builder, "{sv}", "name", g_variant_new_string (info->name));
+  g_variant_builder_add (&builder, "{sv}", "kind",
+                         g_variant_new_string (moat_list_kind_to_string (info->kind)));
+  g_variant_builder_add (&builder, "{sv}", "category",
+                         g_variant_new_string (moat_filter_category_to_string (info->category)));
+  g_variant_builder_add (&builder, "{sv}", "source",
+                         g_variant_new_string (info->source != NULL ? info->source : ""));
+  g_variant_builder_add (&builder, "{sv}", "enabled", g_variant_new_boolean (info->enabled));
+  g_variant_builder_add (&builder, "{sv}", "loaded", g_variant_new_boolean (info->loaded));
+  g_variant_builder_add (&builder, "{sv}", "rules", g_variant_new_uint32 (info->n_rules));
+  g_variant_builder_add (&builder, "{sv}", "bad-lines", g_variant_new_uint32 (info->n_bad_lines));
+  g_variant_builder_add (&builder, "{sv}", "bad-line-numbers",
+                         g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32,
+                                                    info->bad_lines != NULL ? info->bad_lines->data : NULL,
+                                                    info->bad_lines != NULL ? info->bad_lines->len : 0,
+                                                    sizeof (guint32)));
+  g_variant_builder_add (&builder, "{sv}", "updated", g_variant_new_int64 (info->updated));
+  g_variant_builder_add (&builder, "{sv}", "error",
+                         g_variant_new_string (info->error != NULL ? info->error : ""));
+  return g_variant_builder_end (&builder);
+}
+
+static gboolean
+on_handle_get_lists_cb (MoatDBusMoat1         *skeleton,
+                        GDBusMethodInvocation *invocation,
+                        MoatDaemon            *self)
+{
+  g_autoptr(GPtrArray) infos = moat_lists_dup_infos (moat_engine_get_lists (self->engine));
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < infos->len; i++)
+    g_variant_builder_add_value (&builder, list_info_to_variant (g_ptr_array_index (infos, i)));
+  moat_dbus_moat1_complete_get_lists (skeleton, invocation, g_variant_builder_end (&builder));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static const char *
+verdict_to_string (MoatFilterVerdict verdict)
+{
+  switch (verdict)
+    {
+    case MOAT_FILTER_VERDICT_BLOCK:
+      return "block";
+    case MOAT_FILTER_VERDICT_ALLOW:
+      return "allow";
+    case MOAT_FILTER_VERDICT_NONE:
+    default:
+      return "none";
+    }
+}
+
+static gboolean
+on_handle_check_cb (MoatDBusMoat1         *skeleton,
+                    GDBusMethodInvocation *invocation,
+                    const char            *arg_target,
+                    MoatDaemon            *self)
+{
+  MoatListCheck check;
+  GVariantBuilder builder;
+  GError *error = NULL;
+
+  if (!moat_lists_check (moat_engine_get_lists (self->engine), arg_target, &check, &error))
+    {
+      return_error (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&builder, "{sv}", "host", g_variant_new_string (check.host));
+  g_variant_builder_add (&builder, "{sv}", "verdict",
+                         g_variant_new_string (verdict_to_string (check.verdict)));
+  if (check.verdict != MOAT_FILTER_VERDICT_NONE)
+    {
+      g_variant_builder_add (&builder, "{sv}", "category",
+                             g_variant_new_string (moat_filter_category_to_string (check.category)));
+      g_variant_builder_add (&builder, "{sv}", "list-id",
+                             g_variant_new_string (check.list_id != NULL ? check.list_id : ""));
+      g_variant_builder_add (&builder, "{sv}", "list-name",
+                             g_variant_new_string (check.list_name != NULL ? check.list_name : ""));
+      if (check.rule != NULL && g_utf8_validate (check.rule, -1, NULL))
+        g_variant_builder_add (&builder, "{sv}", "rule", g_variant_new_string (check.rule));
+      g_variant_builder_add (&builder, "{sv}", "line", g_variant_new_uint32 (check.line));
+    }
+  moat_list_check_clear (&check);
+  moat_dbus_moat1_complete_check (skeleton, invocation, g_variant_builder_end (&builder));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_handle_set_list_enabled_cb (MoatDBusMoat1         *skeleton,
+                               GDBusMethodInvocation *invocation,
+                               const char            *arg_id,
+                               gboolean               arg_enabled,
+                               MoatDaemon            *self)
+{
+  GError *error = NULL;
+
+  if (!moat_lists_set_enabled (moat_engine_get_lists (self->engine), arg_id, arg_enabled, &error))
+    return_error (invocation, error);
+  else
+    moat_dbus_moat1_complete_set_list_enabled (skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+parse_category (const char          *str,
+                MoatFilterCategory  *category,
+                GDBusMethodInvocation *invocation)
+{
+  if (moat_filter_category_from_string (str, category))
+    return TRUE;
+  g_dbus_method_invocation_return_error (invocation, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT,
+                                         "Unknown category “%s” (ads, trackers, malware, phishing, "
+                                         "scam, c2, adult, gambling, custom)", str);
+  return FALSE;
+}
+
+static gboolean
+on_handle_set_category_enabled_cb (MoatDBusMoat1         *skeleton,
+                                   GDBusMethodInvocation *invocation,
+                                   const char            *arg_category,
+                                   gboolean               arg_enabled,
+                                   MoatDaemon            *self)
+{
+  MoatFilterCategory category;
+
+  if (!parse_category (arg_category, &category, invocation))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  moat_lists_set_category_enabled (moat_engine_get_lists (self->engine), category, arg_enabled);
+  moat_dbus_moat1_complete_set_category_enabled (skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_handle_add_list_cb (MoatDBusMoat1         *skeleton,
+                       GDBusMethodInvocation *invocation,
+                       const char            *arg_source,
+                       const char            *arg_category,
+                       const char            *arg_name,
+                       MoatDaemon            *self)
+{
+  MoatFilterCategory category;
+  g_autofree char *id = NULL;
+  GError *error = NULL;
+
+  if (!parse_category (arg_category, &category, invocation))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  id = moat_lists_add (moat_engine_get_lists (self->engine), arg_source, category, arg_name, &error);
+  if (id == NULL)
+    return_error (invocation, error);
+  else
+    moat_dbus_moat1_complete_add_list (skeleton, invocation, id);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_handle_remove_list_cb (MoatDBusMoat1         *skeleton,
+                          GDBusMethodInvocation *invocation,
+                          const char            *arg_id,
+                          MoatDaemon            *self)
+{
+  GError *error = NULL;
+
+  if (!moat_lists_remove (moat_engine_get_lists (self->engine), arg_id, &error))
+    return_error (invocation, error);
+  else
+    moat_dbus_moat1_complete_remove_list (skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_handle_get_user_hosts_cb (MoatDBusMoat1         *skeleton,
+                             GDBusMethodInvocation *invocation,
+                             MoatDaemon            *self)
+{
+  GSettings *settings = moat_engine_get_settings (self->engine);
+  g_auto(GStrv) allowed = g_settings_get_strv (settings, "user-allowed-hosts");
+  g_auto(GStrv) blocked = g_settings_get_strv (settings, "user-blocked-hosts");
+
+  moat_dbus_moat1_complete_get_user_hosts (skeleton, invocation,
+                                           (const char * const *) allowed,
+                                           (const char * const *) blocked);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+parse_user_list (const char            *list,
+                 gboolean              *allow,
+                 GDBusMethodInvocation *invocation)
+{
+  if (g_strcmp0 (list, "allow") == 0 || g_strcmp0 (list, "block") == 0)
+    {
+      *allow = g_str_equal (list, "allow");
+      return TRUE;
+    }
+  g_dbus_method_invocation_return_error (invocation, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT,
+                                         "The list must be “allow” or “block”, not “%s”", list);
+  return FALSE;
+}
+
+static gboolean
+on_handle_add_user_host_cb (MoatDBusMoat1         *skeleton,
+                            GDBusMethodInvocation *invocation,
+                            const char            *arg_host,
+                            const char            *arg_list,
+                            MoatDaemon            *self)
+{
+  g_autofree char *normalized = NULL;
+  GError *error = NULL;
+  gboolean allow;
+
+  if (!parse_user_list (arg_list, &allow, invocation))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  if (!moat_lists_add_user_host (moat_engine_get_lists (self->engine), arg_host, allow,
+                                 &normalized, &error))
+    return_error (invocation, error);
+  else
+    moat_dbus_moat1_complete_add_user_host (skeleton, invocation, normalized);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_handle_remove_user_host_cb (MoatDBusMoat1         *skeleton,
+                               GDBusMethodInvocation *invocation,
+                               const char            *arg_host,
+                               const char            *arg_list,
+                               MoatDaemon            *self)
+{
+  GError *error = NULL;
+  gboolean allow;
+
+  if (!parse_user_list (arg_list, &allow, invocation))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  if (!moat_lists_remove_user_host (moat_engine_get_lists (self->engine), arg_host, allow, &error))
+    return_error (invocation, error);
+  else
+    moat_dbus_moat1_complete_remove_user_host (skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_handle_allow_once_cb (MoatDBusMoat1         *skeleton,
+                         GDBusMethodInvocation *invocation,
+                         const char            *arg_host,
+                         MoatDaemon            *self)
+{
+  GError *error = NULL;
+
+  if (!moat_engine_allow_once (self->engine, arg_host, &error))
+    return_error (invocation, error);
+  else
+    moat_dbus_moat1_complete_allow_once (skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_handle_set_protect_computer_cb (MoatDBusMoat1         *skeleton,
+                                   GDBusMethodInvocation *invocation,
+                                   gboolean               arg_enabled,
+                                   MoatDaemon            *self)
+{
+  GError *error = NULL;
+
+  if (!moat_engine_set_protect_computer (self->engine, arg_enabled, &error))
+    return_error (invocation, error);
+  else
+    moat_dbus_moat1_complete_set_protect_computer (skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+on_lists_changed_cb (MoatLists  *lists,
+                     MoatDaemon *self)
+{
+  if (self->exported)
+    moat_dbus_moat1_emit_lists_changed (self->skeleton);
+}
+
 #if MOAT_ENABLE_TEST_API
 static MoatEvent *
 event_from_testing_variant (GVariant  *value,
@@ -534,6 +822,32 @@ moat_daemon_new (MoatEngine *engine)
   g_signal_connect (self->skeleton, "handle-get-category-counts",
                     G_CALLBACK (on_handle_get_category_counts_cb), self);
   g_signal_connect (engine, "events-added", G_CALLBACK (on_engine_events_added_cb), self);
+
+  g_object_bind_property (engine, "protect-computer", self->skeleton, "protect-computer",
+                          G_BINDING_SYNC_CREATE);
+  g_settings_bind (moat_engine_get_settings (engine), "enabled-categories",
+                   self->skeleton, "enabled-categories", G_SETTINGS_BIND_GET);
+  g_signal_connect_object (moat_engine_get_lists (engine), "changed",
+                           G_CALLBACK (on_lists_changed_cb), self, 0);
+  g_signal_connect (self->skeleton, "handle-get-lists", G_CALLBACK (on_handle_get_lists_cb), self);
+  g_signal_connect (self->skeleton, "handle-check", G_CALLBACK (on_handle_check_cb), self);
+  g_signal_connect (self->skeleton, "handle-set-list-enabled",
+                    G_CALLBACK (on_handle_set_list_enabled_cb), self);
+  g_signal_connect (self->skeleton, "handle-set-category-enabled",
+                    G_CALLBACK (on_handle_set_category_enabled_cb), self);
+  g_signal_connect (self->skeleton, "handle-add-list", G_CALLBACK (on_handle_add_list_cb), self);
+  g_signal_connect (self->skeleton, "handle-remove-list",
+                    G_CALLBACK (on_handle_remove_list_cb), self);
+  g_signal_connect (self->skeleton, "handle-get-user-hosts",
+                    G_CALLBACK (on_handle_get_user_hosts_cb), self);
+  g_signal_connect (self->skeleton, "handle-add-user-host",
+                    G_CALLBACK (on_handle_add_user_host_cb), self);
+  g_signal_connect (self->skeleton, "handle-remove-user-host",
+                    G_CALLBACK (on_handle_remove_user_host_cb), self);
+  g_signal_connect (self->skeleton, "handle-allow-once",
+                    G_CALLBACK (on_handle_allow_once_cb), self);
+  g_signal_connect (self->skeleton, "handle-set-protect-computer",
+                    G_CALLBACK (on_handle_set_protect_computer_cb), self);
 
 #if MOAT_ENABLE_TEST_API
   self->testing = moat_dbus_moat1_testing_skeleton_new ();

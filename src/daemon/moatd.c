@@ -16,7 +16,7 @@
 #include <stdlib.h>
 
 /* The log domains --verbose turns debug output on for. */
-#define MOAT_LOG_DOMAINS "moatd moat-engine moat-store moat-common"
+#define MOAT_LOG_DOMAINS "moatd moat-engine moat-store moat-common moat-proxy moat-filter"
 
 typedef struct {
   GMainLoop   *loop;
@@ -112,7 +112,7 @@ engine_started_cb (GObject      *object,
   proxy = moat_engine_get_proxy_address (engine);
   g_message ("moatd %s: store %s; proxy: %s", PACKAGE_VERSION,
              moat_engine_get_store_path (engine),
-             proxy[0] != '\0' ? proxy : "not running (arrives with the filtering proxy)");
+             proxy[0] != '\0' ? proxy : moat_engine_get_protection_summary (engine));
 }
 
 static gboolean
@@ -170,6 +170,9 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
   g_autofree char *data_dir_arg = NULL;
   g_autofree char *data_dir = NULL;
+  g_auto(GStrv) list_files = NULL;
+  g_auto(GStrv) allow_local_hosts = NULL;
+  int proxy_port = -1;
   gboolean replace = FALSE;
   gboolean verbose = FALSE;
   gboolean version = FALSE;
@@ -180,6 +183,14 @@ main (int   argc,
       N_("Replace the moatd that runs now"), NULL },
     { "data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir_arg,
       N_("Keep the event store in DIR (default: $XDG_DATA_HOME/moat)"), N_("DIR") },
+    { "proxy-port", 'p', 0, G_OPTION_ARG_INT, &proxy_port,
+      N_("Run the filtering proxy on 127.0.0.1:PORT (0 picks a free port; default: the proxy-port setting)"),
+      N_("PORT") },
+    { "list", 'l', 0, G_OPTION_ARG_FILENAME_ARRAY, &list_files,
+      N_("Use exactly this filter list file instead of the configured lists (repeatable)"),
+      N_("FILE") },
+    { "allow-local-host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &allow_local_hosts,
+      N_("Let requests for NAME reach this computer’s own addresses (repeatable)"), N_("NAME") },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
       N_("Log what moatd does"), NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version,
@@ -214,6 +225,11 @@ main (int   argc,
     }
   if (verbose)
     enable_verbose ();
+  if (proxy_port < -1 || proxy_port > 65535)
+    {
+      g_printerr ("moatd: --proxy-port must be between 0 and 65535, not %d.\n", proxy_port);
+      return 2;
+    }
 
   if (!have_schema ())
     {
@@ -231,6 +247,23 @@ main (int   argc,
 
   moatd.loop = g_main_loop_new (NULL, FALSE);
   moatd.engine = moat_engine_new (data_dir, NULL);
+  if (list_files != NULL)
+    {
+      for (guint i = 0; list_files[i] != NULL; i++)
+        {
+          char *absolute = g_canonicalize_filename (list_files[i], NULL);
+
+          g_free (list_files[i]);
+          list_files[i] = absolute;
+        }
+      moat_engine_set_list_files (moatd.engine, (const char * const *) list_files);
+    }
+  if (!moat_engine_set_proxy_options (moatd.engine, proxy_port,
+                                      (const char * const *) allow_local_hosts, &error))
+    {
+      g_printerr ("moatd: --allow-local-host %s\n", error->message);
+      return 2;
+    }
   moatd.daemon = moat_daemon_new (moatd.engine);
   moatd.exit_status = EXIT_SUCCESS;
 

@@ -8,13 +8,17 @@
 #include "moat-engine.h"
 
 #include "moat-error.h"
+#include "moat-lists.h"
 #include "moat-notifier.h"
+#include "moat-proxy.h"
 #include "moat-store.h"
 
 #include <errno.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+
+#include "moat-host.h"
 
 struct _MoatEngine
 {
@@ -25,7 +29,12 @@ struct _MoatEngine
   char                *store_path;
   GSettings           *settings;
   MoatStore           *store;
+  MoatLists           *lists;
+  MoatProxy           *proxy;
   MoatNotifier        *notifier;
+  GStrv                extra_allow_local;  /* moatd --allow-local-host */
+  char                *proxy_error;       /* why the proxy does not run, or NULL */
+  int                  proxy_port;        /* moatd --proxy-port, or -1 for the settings */
   GCancellable        *cancellable;
   GPtrArray           *added;            /* MoatEvent *: waiting for the next ::events-added */
   GArray              *active_threats;   /* MoatActiveThreat; stays empty until detectors exist */
@@ -54,6 +63,7 @@ enum {
   PROP_PROXY_ADDRESS,
   PROP_STORE_STATE,
   PROP_STORE_MESSAGE,
+  PROP_PROTECT_COMPUTER,
   N_PROPS
 };
 
@@ -114,6 +124,10 @@ update_protection (MoatEngine *self)
         ? store_message : _("Moat cannot write its event history.");
 
       set_protection (self, MOAT_PROTECTION_STATE_DEGRADED, summary);
+    }
+  else if (self->proxy_error != NULL)
+    {
+      set_protection (self, MOAT_PROTECTION_STATE_UNPROTECTED, self->proxy_error);
     }
   else if (self->proxy_address == NULL || self->proxy_address[0] == '\0')
     {
@@ -254,6 +268,260 @@ on_store_message_changed_cb (MoatStore  *store,
   update_protection (self);
 }
 
+/* What a block means as an event: which threat, and how bad. */
+static void
+block_threat (const MoatProxyBlock *block,
+              const char          **threat,
+              MoatSeverity         *severity)
+{
+  if (block->reason == MOAT_PROXY_BLOCK_LOCAL)
+    {
+      *threat = "network.local_destination";
+      *severity = MOAT_SEVERITY_MEDIUM;
+      return;
+    }
+  if (block->reason != MOAT_PROXY_BLOCK_FILTER)
+    {
+      *threat = "content.blocked";
+      *severity = MOAT_SEVERITY_LOW;
+      return;
+    }
+  switch (block->category)
+    {
+    case MOAT_FILTER_CATEGORY_ADS:
+      *threat = "content.ads";
+      *severity = MOAT_SEVERITY_INFO;
+      break;
+    case MOAT_FILTER_CATEGORY_TRACKERS:
+      *threat = "content.tracker";
+      *severity = MOAT_SEVERITY_INFO;
+      break;
+    case MOAT_FILTER_CATEGORY_MALWARE:
+      *threat = "content.malware";
+      *severity = MOAT_SEVERITY_HIGH;
+      break;
+    case MOAT_FILTER_CATEGORY_PHISHING:
+      *threat = "content.phishing";
+      *severity = MOAT_SEVERITY_HIGH;
+      break;
+    case MOAT_FILTER_CATEGORY_SCAM:
+      *threat = "content.scam";
+      *severity = MOAT_SEVERITY_MEDIUM;
+      break;
+    case MOAT_FILTER_CATEGORY_C2:
+      *threat = "content.c2";
+      *severity = MOAT_SEVERITY_HIGH;
+      break;
+    case MOAT_FILTER_CATEGORY_ADULT:
+    case MOAT_FILTER_CATEGORY_GAMBLING:
+      *threat = "content.unwanted";
+      *severity = MOAT_SEVERITY_LOW;
+      break;
+    case MOAT_FILTER_CATEGORY_CUSTOM:
+    case MOAT_FILTER_CATEGORY_LAST:
+    default:
+      *threat = "content.blocked";
+      *severity = MOAT_SEVERITY_LOW;
+      break;
+    }
+}
+
+static const char *
+block_reason_to_string (MoatProxyBlockReason reason)
+{
+  switch (reason)
+    {
+    case MOAT_PROXY_BLOCK_FILTER:
+      return "filter";
+    case MOAT_PROXY_BLOCK_LOCAL:
+      return "local-destination";
+    case MOAT_PROXY_BLOCK_PORT:
+      return "port";
+    case MOAT_PROXY_BLOCK_LOOP:
+    default:
+      return "loop";
+    }
+}
+
+static char *
+build_block_detail (const MoatProxyBlock *block)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "reason");
+  json_builder_add_string_value (builder, block_reason_to_string (block->reason));
+  json_builder_set_member_name (builder, "tunnel");
+  json_builder_add_boolean_value (builder, block->tunnel);
+  json_builder_set_member_name (builder, "port");
+  json_builder_add_int_value (builder, block->port);
+  if (block->url != NULL && g_utf8_validate (block->url, -1, NULL))
+    {
+      json_builder_set_member_name (builder, "url");
+      json_builder_add_string_value (builder, block->url);
+    }
+  if (block->reason == MOAT_PROXY_BLOCK_FILTER)
+    {
+      json_builder_set_member_name (builder, "category");
+      json_builder_add_string_value (builder, moat_filter_category_to_string (block->category));
+      if (block->list_name != NULL && g_utf8_validate (block->list_name, -1, NULL))
+        {
+          json_builder_set_member_name (builder, "list");
+          json_builder_add_string_value (builder, block->list_name);
+        }
+      if (block->rule != NULL && g_utf8_validate (block->rule, -1, NULL))
+        {
+          json_builder_set_member_name (builder, "rule");
+          json_builder_add_string_value (builder, block->rule);
+        }
+      json_builder_set_member_name (builder, "line");
+      json_builder_add_int_value (builder, block->line);
+    }
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  return json_to_string (root, FALSE);
+}
+
+/* Every block is an event; the proxy hands them over in batches, on the main
+ * loop, and the store writes them on its own thread. */
+static void
+on_proxy_blocked_cb (MoatProxy  *proxy,
+                     GPtrArray  *blocks,
+                     MoatEngine *self)
+{
+  for (guint i = 0; i < blocks->len; i++)
+    {
+      const MoatProxyBlock *block = g_ptr_array_index (blocks, i);
+      g_autofree char *detail = NULL;
+      g_autoptr(MoatEvent) event = NULL;
+      g_autoptr(GError) error = NULL;
+      const char *threat;
+      MoatSeverity severity;
+
+      if (block->reason == MOAT_PROXY_BLOCK_LOOP)
+        continue;  /* a misconfigured client, not a threat */
+      block_threat (block, &threat, &severity);
+      detail = build_block_detail (block);
+      event = moat_event_new (MOAT_EVENT_SOURCE_PROXY, threat, severity,
+                              block->host != NULL ? block->host : "", "blocked", detail);
+      event->time = block->time;
+      if (!moat_engine_record_event (self, event, &error))
+        g_debug ("Block of %s not recorded: %s", block->host, error->message);
+    }
+}
+
+static void
+on_proxy_always_allow_requested_cb (MoatProxy  *proxy,
+                                    const char *host,
+                                    MoatEngine *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!moat_lists_add_user_host (self->lists, host, TRUE, NULL, &error))
+    g_warning ("Cannot put %s on the allow-list: %s", host, error->message);
+}
+
+static void
+on_lists_changed_cb (MoatLists  *lists,
+                     MoatEngine *self)
+{
+  if (self->proxy != NULL)
+    moat_proxy_set_matcher (self->proxy, moat_lists_get_matcher (lists));
+}
+
+static void
+apply_proxy_settings (MoatEngine *self)
+{
+  g_auto(GStrv) local = NULL;
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_autoptr(GVariant) ports = NULL;
+  g_autofree char *parent = NULL;
+  g_autofree char *parent_host = NULL;
+  guint16 parent_port = 0;
+  const guint16 *port_values;
+  gsize n_ports = 0;
+
+  if (self->proxy == NULL)
+    return;
+
+  local = g_settings_get_strv (self->settings, "allow-local-hosts");
+  for (guint i = 0; local[i] != NULL; i++)
+    {
+      g_autofree char *host = moat_host_normalize (local[i], -1, NULL, NULL);
+
+      if (host != NULL)
+        g_strv_builder_add (builder, host);
+      else
+        g_warning ("Ignoring “%s” in allow-local-hosts: not a host name", local[i]);
+    }
+  for (guint i = 0; self->extra_allow_local != NULL && self->extra_allow_local[i] != NULL; i++)
+    g_strv_builder_add (builder, self->extra_allow_local[i]);
+  g_strfreev (local);
+  local = g_strv_builder_end (builder);
+  moat_proxy_set_allow_local_hosts (self->proxy, (const char * const *) local);
+
+  ports = g_settings_get_value (self->settings, "connect-ports");
+  port_values = g_variant_get_fixed_array (ports, &n_ports, sizeof (guint16));
+  moat_proxy_set_connect_ports (self->proxy, port_values, (guint) n_ports);
+
+  parent = g_settings_get_string (self->settings, "parent-proxy");
+  if (parent[0] != '\0')
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!moat_host_split_authority (parent, &parent_host, &parent_port, &error) ||
+          parent_port == 0)
+        {
+          g_warning ("Ignoring the parent proxy “%s”: %s", parent,
+                     error != NULL ? error->message : "it needs a port (host:port)");
+          g_clear_pointer (&parent_host, g_free);
+        }
+    }
+  moat_proxy_set_parent (self->proxy, parent_host, parent_port);
+}
+
+static void
+start_proxy (MoatEngine *self)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean from_settings = self->proxy_port < 0;
+  guint16 port;
+
+
+  if (from_settings)
+    g_settings_get (self->settings, "proxy-port", "q", &port);
+  else
+    port = (guint16) self->proxy_port;
+
+  self->proxy = moat_proxy_new ();
+  g_signal_connect_object (self->proxy, "blocked", G_CALLBACK (on_proxy_blocked_cb), self, 0);
+  g_signal_connect_object (self->proxy, "always-allow-requested",
+                           G_CALLBACK (on_proxy_always_allow_requested_cb), self, 0);
+  moat_proxy_set_matcher (self->proxy, moat_lists_get_matcher (self->lists));
+  apply_proxy_settings (self);
+
+  if (!moat_proxy_start (self->proxy, "127.0.0.1", port, &error) &&
+      from_settings && port != 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
+    {
+      /* Another program has the usual port: any free one serves, and the
+       * PAC file and status say which. */
+      g_warning ("Port %u is taken; the proxy listens on a free port instead", port);
+      g_clear_error (&error);
+      moat_proxy_start (self->proxy, "127.0.0.1", 0, &error);
+    }
+  if (error != NULL)
+    {
+      g_warning ("The filtering proxy cannot start: %s", error->message);
+      g_free (self->proxy_error);
+      self->proxy_error = g_strdup_printf (_("The filtering proxy cannot start: %s"), error->message);
+      g_clear_object (&self->proxy);
+      update_protection (self);
+      return;
+    }
+  moat_engine_set_proxy_address (self, moat_proxy_get_address (self->proxy));
+}
+
 static void
 on_settings_changed_cb (GSettings  *settings,
                         const char *key,
@@ -261,6 +529,11 @@ on_settings_changed_cb (GSettings  *settings,
 {
   if (g_str_equal (key, "retention-days") || g_str_equal (key, "retention-max-events"))
     apply_retention (self);
+  else if (g_str_equal (key, "allow-local-hosts") || g_str_equal (key, "connect-ports") ||
+           g_str_equal (key, "parent-proxy"))
+    apply_proxy_settings (self);
+  else if (g_str_equal (key, "protect-computer"))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROTECT_COMPUTER]);
 }
 
 static void
@@ -322,6 +595,24 @@ data_dir_made_cb (GObject      *object,
     }
   cancellable = g_task_get_cancellable (task);
   moat_store_open_async (self->store, cancellable, store_opened_cb, g_steal_pointer (&task));
+}
+
+static void
+lists_loaded_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(MoatEngine) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!moat_lists_load_finish (MOAT_LISTS (object), result, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      g_warning ("Cannot load the filter lists: %s", error->message);
+    }
+  if (!self->shut_down && self->proxy == NULL)
+    start_proxy (self);
 }
 
 static void
@@ -409,6 +700,9 @@ moat_engine_constructed (GObject *object)
   g_signal_connect_object (self->store, "notify::message",
                            G_CALLBACK (on_store_message_changed_cb), self, 0);
 
+  self->lists = moat_lists_new (self->settings, self->data_dir);
+  g_signal_connect_object (self->lists, "changed", G_CALLBACK (on_lists_changed_cb), self, 0);
+
   self->notifier = moat_notifier_new (self->settings);
   g_signal_connect_object (self->settings, "changed",
                            G_CALLBACK (on_settings_changed_cb), self, 0);
@@ -424,9 +718,13 @@ moat_engine_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->added_id, g_source_remove);
+  if (self->proxy != NULL)
+    moat_proxy_stop (self->proxy);
+  g_clear_object (&self->proxy);
   if (self->store != NULL)
     moat_store_close (self->store);
   g_clear_object (&self->notifier);
+  g_clear_object (&self->lists);
   g_clear_object (&self->store);
   g_clear_object (&self->settings);
   g_clear_object (&self->cancellable);
@@ -444,6 +742,8 @@ moat_engine_finalize (GObject *object)
   g_free (self->data_dir);
   g_free (self->store_path);
   g_free (self->proxy_address);
+  g_free (self->proxy_error);
+  g_strfreev (self->extra_allow_local);
   g_free (self->protection_summary);
 
   G_OBJECT_CLASS (moat_engine_parent_class)->finalize (object);
@@ -485,6 +785,9 @@ moat_engine_get_property (GObject    *object,
       break;
     case PROP_STORE_MESSAGE:
       g_value_set_string (value, moat_engine_get_store_message (self));
+      break;
+    case PROP_PROTECT_COMPUTER:
+      g_value_set_boolean (value, moat_engine_get_protect_computer (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -556,6 +859,9 @@ moat_engine_class_init (MoatEngineClass *klass)
   properties[PROP_STORE_MESSAGE] =
     g_param_spec_string ("store-message", NULL, NULL, "",
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PROTECT_COMPUTER] =
+    g_param_spec_boolean ("protect-computer", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -577,6 +883,7 @@ moat_engine_init (MoatEngine *self)
   self->added = g_ptr_array_new_with_free_func ((GDestroyNotify) moat_event_unref);
   self->active_threats = g_array_new (FALSE, FALSE, sizeof (MoatActiveThreat));
   self->proxy_address = g_strdup ("");
+  self->proxy_port = -1;
   self->protection_state = MOAT_PROTECTION_STATE_UNPROTECTED;
   self->risk_level = MOAT_RISK_LEVEL_NONE;
 }
@@ -628,6 +935,12 @@ moat_engine_start_async (MoatEngine          *self,
     }
   self->started = TRUE;
 
+  /* The lists load on their own worker while the store opens; a list that
+   * cannot be read is reported per list and never stops the engine. The
+   * proxy starts once they are in, so nothing passes unfiltered; protection
+   * does not wait for the event history. */
+  moat_lists_load_async (self->lists, self->cancellable, lists_loaded_cb, g_object_ref (self));
+
   mkdir_task = g_task_new (self, cancellable, data_dir_made_cb, g_steal_pointer (&task));
   g_task_set_source_tag (mkdir_task, make_data_dir_in_thread);
   g_task_set_task_data (mkdir_task, g_strdup (self->data_dir), g_free);
@@ -677,6 +990,8 @@ moat_engine_shutdown (MoatEngine *self)
     }
   self->shut_down = TRUE;
   g_cancellable_cancel (self->cancellable);
+  if (self->proxy != NULL)
+    moat_proxy_stop (self->proxy);
   moat_store_close (self->store);
 }
 
@@ -692,6 +1007,123 @@ moat_engine_get_store_path (MoatEngine *self)
 {
   g_return_val_if_fail (MOAT_IS_ENGINE (self), NULL);
   return self->store_path;
+}
+
+/* Returns: (transfer none): the filter lists */
+MoatLists *
+moat_engine_get_lists (MoatEngine *self)
+{
+  g_return_val_if_fail (MOAT_IS_ENGINE (self), NULL);
+  return self->lists;
+}
+
+/**
+ * moat_engine_set_proxy_options:
+ * @port: the port to listen on (0 picks a free one), or -1 for the settings
+ * @allow_local_hosts: (nullable): host names that may reach local addresses,
+ *   on top of the allow-local-hosts setting
+ *
+ * moatd --proxy-port and --allow-local-host. Call before starting.
+ */
+gboolean
+moat_engine_set_proxy_options (MoatEngine          *self,
+                               int                  port,
+                               const char * const  *allow_local_hosts,
+                               GError             **error)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  g_return_val_if_fail (MOAT_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (!self->started, FALSE);
+  g_return_val_if_fail (port >= -1 && port <= G_MAXUINT16, FALSE);
+
+  for (guint i = 0; allow_local_hosts != NULL && allow_local_hosts[i] != NULL; i++)
+    {
+      g_autofree char *host = moat_host_normalize (allow_local_hosts[i], -1, NULL, error);
+
+      if (host == NULL)
+        {
+          g_prefix_error (error, "“%s”: ", allow_local_hosts[i]);
+          return FALSE;
+        }
+      g_strv_builder_add (builder, host);
+    }
+  g_strfreev (self->extra_allow_local);
+  self->extra_allow_local = g_strv_builder_end (builder);
+  self->proxy_port = port;
+  return TRUE;
+}
+
+/* Returns: (transfer none) (nullable): the running proxy */
+MoatProxy *
+moat_engine_get_proxy (MoatEngine *self)
+{
+  g_return_val_if_fail (MOAT_IS_ENGINE (self), NULL);
+  return self->proxy;
+}
+
+/* Lets @host through the lists for a few minutes ("Allow once"). */
+gboolean
+moat_engine_allow_once (MoatEngine  *self,
+                        const char  *host,
+                        GError     **error)
+{
+  g_autofree char *canonical = NULL;
+
+  g_return_val_if_fail (MOAT_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (host != NULL, FALSE);
+
+  canonical = moat_host_normalize (host, -1, NULL, NULL);
+  if (canonical == NULL)
+    {
+      g_set_error (error, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT,
+                   _("“%s” is not a host name."), host);
+      return FALSE;
+    }
+  if (self->proxy == NULL)
+    {
+      g_set_error_literal (error, MOAT_ERROR, MOAT_ERROR_FAILED,
+                           _("The filtering proxy is not running."));
+      return FALSE;
+    }
+  moat_proxy_allow_once (self->proxy, canonical);
+  return TRUE;
+}
+
+gboolean
+moat_engine_get_protect_computer (MoatEngine *self)
+{
+  g_return_val_if_fail (MOAT_IS_ENGINE (self), FALSE);
+  return g_settings_get_boolean (self->settings, "protect-computer");
+}
+
+/* Points the desktop at Moat's proxy, or restores what it was before. */
+gboolean
+moat_engine_set_protect_computer (MoatEngine  *self,
+                                  gboolean     enabled,
+                                  GError     **error)
+{
+  g_return_val_if_fail (MOAT_IS_ENGINE (self), FALSE);
+
+  if (enabled && self->proxy == NULL)
+    {
+      g_set_error_literal (error, MOAT_ERROR, MOAT_ERROR_FAILED,
+                           _("The filtering proxy is not running, so it cannot protect this computer."));
+      return FALSE;
+    }
+  g_settings_set_boolean (self->settings, "protect-computer", enabled);
+  return TRUE;
+}
+
+/* moatd --list FILE: use exactly these list files. Call before starting. */
+void
+moat_engine_set_list_files (MoatEngine         *self,
+                            const char * const *files)
+{
+  g_return_if_fail (MOAT_IS_ENGINE (self));
+  g_return_if_fail (!self->started);
+
+  moat_lists_set_command_line_files (self->lists, files);
 }
 
 GSettings *

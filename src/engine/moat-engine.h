@@ -7,6 +7,8 @@
 
 #include "moat-enums.h"
 #include "moat-event.h"
+#include "moat-lists.h"
+#include "moat-proxy.h"
 
 G_BEGIN_DECLS
 
@@ -59,6 +61,21 @@ void                 moat_engine_shutdown              (MoatEngine          *sel
 const char          *moat_engine_get_data_dir          (MoatEngine          *self);
 const char          *moat_engine_get_store_path        (MoatEngine          *self);
 GSettings           *moat_engine_get_settings          (MoatEngine          *self);
+MoatLists           *moat_engine_get_lists             (MoatEngine          *self);
+void                 moat_engine_set_list_files        (MoatEngine          *self,
+                                                        const char * const  *files);
+gboolean             moat_engine_set_proxy_options     (MoatEngine          *self,
+                                                        int                  port,
+                                                        const char * const  *allow_local_hosts,
+                                                        GError             **error);
+MoatProxy           *moat_engine_get_proxy             (MoatEngine          *self);
+gboolean             moat_engine_allow_once            (MoatEngine          *self,
+                                                        const char          *host,
+                                                        GError             **error);
+gboolean             moat_engine_get_protect_computer  (MoatEngine          *self);
+gboolean             moat_engine_set_protect_computer  (MoatEngine          *self,
+                                                        gboolean             enabled,
+                                                        GError             **error);
 MoatProtectionState  moat_engine_get_protection_state  (MoatEngine          *self);
 const char          *moat_engine_get_protection_summary (MoatEngine         *self);
 MoatRiskLevel        moat_engine_get_risk_level        (MoatEngine          *self);

@@ -203,7 +203,7 @@ moat_harness_start_moatd (MoatHarness *h)
 
   g_assert_null (h->moatd);
   h->moatd = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, h->moatd_path,
-                               "--data-dir", h->data_dir, NULL);
+                               "--data-dir", h->data_dir, "--proxy-port", "0", NULL);
   g_assert_no_error (error);
   moat_harness_wait_name (h, TRUE);
 }
