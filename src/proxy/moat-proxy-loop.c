@@ -151,6 +151,7 @@ struct Conn
   guint     resp_done : 1;
   guint     close_after : 1;
   guint     dechunk_on : 1;
+  guint     peer_eof : 1;        /* the client half-closed while its request ran */
   Timer     timer;
   Buf       in;                /* owned: pending partial head / body / pipelined bytes */
   Buf       out;               /* owned: bytes not yet written to the client */
@@ -2427,6 +2428,7 @@ client_on_readable (MoatProxyLoop *loop, Conn *c)
       if (c->state == CS_FORWARD && c->req_done && !c->resp_done)
         {
           c->close_after = TRUE;
+          c->peer_eof = TRUE;
           return;
         }
       if (c->state == CS_HEAD && buf_pending (&c->in) > 0 && c->served == FALSE)
@@ -2490,8 +2492,10 @@ client_sync (MoatProxyLoop *loop, Conn *c)
         want |= EPOLLIN;
       break;
     case CS_FORWARD:
-      if (!c->req_done && up != NULL && up->state == UP_ACTIVE && buf_pending (&up->out) == 0 &&
-          buf_pending (&c->in) == 0)
+      /* Reading on while the response runs keeps the registration as it is
+       * for the next request; pipelined bytes just wait in c->in. */
+      if (!c->peer_eof && buf_pending (&c->in) == 0 &&
+          (c->req_done || (up != NULL && up->state == UP_ACTIVE && buf_pending (&up->out) == 0)))
         want |= EPOLLIN;
       break;
     case CS_LOCAL_BODY:
@@ -2536,7 +2540,7 @@ upstream_sync (MoatProxyLoop *loop, Upstream *up)
       if (buf_pending (&up->out) > 0)
         want |= EPOLLOUT;
       if (c != NULL && !c->resp_done && buf_pending (&c->out) == 0)
-        want |= EPOLLIN;
+        want |= EPOLLIN | EPOLLRDHUP;   /* as when idle: no epoll_ctl per request */
       break;
     case UP_IDLE:
       want = EPOLLIN | EPOLLRDHUP;
