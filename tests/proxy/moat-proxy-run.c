@@ -33,11 +33,13 @@ main (int argc, char **argv)
   g_auto(GStrv) lists = NULL;
   g_auto(GStrv) allow_local = NULL;
   g_auto(GStrv) connect_ports = NULL;
+  g_auto(GStrv) resolve = NULL;
   GOptionEntry entries[] = {
     { "listen", 0, 0, G_OPTION_ARG_STRING, &listen, "Address:port to listen on", "ADDR:PORT" },
     { "blocklist", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &lists, "A list file (repeatable)", "FILE" },
     { "allow-local-host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &allow_local, "A host that may reach local addresses", "NAME" },
     { "connect-port", 0, 0, G_OPTION_ARG_STRING_ARRAY, &connect_ports, "A port CONNECT may reach (repeatable; default 443)", "PORT" },
+    { "resolve", 0, 0, G_OPTION_ARG_STRING_ARRAY, &resolve, "NAME:ADDRESS, like curl --resolve (repeatable)", "NAME:ADDR" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- run the Moat proxy alone");
@@ -92,6 +94,19 @@ main (int argc, char **argv)
   moat_proxy_set_matcher (proxy, matcher);
   if (allow_local != NULL)
     moat_proxy_set_allow_local_hosts (proxy, (const char *const *) allow_local);
+  for (guint i = 0; resolve != NULL && resolve[i] != NULL; i++)
+    {
+      const char *sep = strchr (resolve[i], ':');
+      g_autofree char *name = NULL;
+
+      if (sep == NULL)
+        {
+          fprintf (stderr, "bad --resolve %s\n", resolve[i]);
+          return 2;
+        }
+      name = g_strndup (resolve[i], sep - resolve[i]);
+      moat_proxy_set_resolve (proxy, name, sep + 1);
+    }
   if (connect_ports != NULL)
     {
       guint n = g_strv_length (connect_ports);
