@@ -26,5 +26,19 @@ G_STATIC_ASSERT (MOAT_FILTER_LIST_MAX_LINE <= G_MAXUINT16);
 
 const MoatFilterRule *moat_filter_list_get_host_rules (MoatFilterList *self, guint *n_rules);
 const char *moat_filter_list_get_data (MoatFilterList *self);
+gsize moat_filter_list_get_size (MoatFilterList *self);
+
+/* Host rules with no flags of their own (hosts-file entries, `||host^`) are
+ * kept as the offset of the host in the list's bytes, in line order; their
+ * flags are @flags (the list's). In moat_filter_list_get_host_rule() they
+ * follow the rules of moat_filter_list_get_host_rules(). */
+const guint32 *moat_filter_list_get_simple_hosts (MoatFilterList *self,
+                                                  guint *n_hosts,
+                                                  guint *flags);
+const char *moat_filter_list_describe_simple (MoatFilterList *self,
+                                              guint32 off,
+                                              gsize *rule_len,
+                                              gsize *host_len,
+                                              guint *line);
 
 G_END_DECLS

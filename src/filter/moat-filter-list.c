@@ -23,7 +23,11 @@ struct _MoatFilterList
   /* owned */
   char *name;
   GBytes *bytes;
-  GArray *host_rules; /* MoatFilterRule */
+  GArray *host_rules; /* MoatFilterRule: host rules with their own flags */
+  GArray *simple_hosts; /* guint32 offsets of hosts whose flags are simple_flags */
+  guint32 *line_marks;  /* newlines before each 64 KiB block, for lazy line numbers */
+  guint n_line_marks;
+  guint simple_flags;
   GArray *url_rules;  /* MoatFilterRule */
   GArray *bad_lines;  /* guint32, at most MOAT_FILTER_LIST_MAX_BAD_LINES */
 
@@ -37,6 +41,7 @@ struct _MoatFilterList
   guint n_comments;
   guint n_ignored;
   guint n_bad;
+  gsize data_size;
 };
 
 G_DEFINE_BOXED_TYPE (MoatFilterList, moat_filter_list, moat_filter_list_ref, moat_filter_list_unref)
@@ -139,10 +144,25 @@ add_rule (LineCtx *ctx, GArray *to, const char *rule, gsize rule_len,
     ctx->list->n_exceptions++;
 }
 
+/* The most common host rule (a hosts-file entry, a plain `||host^`) keeps
+ * nothing but the host's offset: 4 bytes instead of 16; its line and rule
+ * text are found again from the bytes when a match is reported. */
 static void
 add_host (LineCtx *ctx, const char *host, gsize host_len, guint flags)
 {
-  add_rule (ctx, ctx->list->host_rules, ctx->line, ctx->len, host, host_len, flags);
+  MoatFilterList *list = ctx->list;
+  const char *after = host + host_len;
+
+  if (flags == list->simple_flags
+      && (after == ctx->data + list->data_size || !is_host_char (*after)))
+    {
+      guint32 off = (guint32) (host - ctx->data);
+      g_array_append_val (list->simple_hosts, off);
+      if (flags & MOAT_FILTER_RULE_EXCEPTION)
+        list->n_exceptions++;
+      return;
+    }
+  add_rule (ctx, list->host_rules, ctx->line, ctx->len, host, host_len, flags);
 }
 
 static void
@@ -641,14 +661,37 @@ line_has_control_chars (const char *s, gsize len)
   return FALSE;
 }
 
+/* Counts the lines and notes how many newlines precede each 64 KiB block. */
 static guint
-count_lines (const char *data, gsize size)
+mark_lines (MoatFilterList *list, const char *data, gsize size)
 {
   guint n = 0;
 
-  for (const char *p = data, *end = data + size; p < end && (p = memchr (p, '\n', end - p)); p++)
-    n++;
+  list->n_line_marks = (guint) (size >> 16) + 1;
+  list->line_marks = g_new (guint32, list->n_line_marks);
+  for (guint k = 0; k < list->n_line_marks; k++)
+    {
+      const char *p = data + ((gsize) k << 16);
+      const char *end = data + MIN (size, ((gsize) k + 1) << 16);
+
+      list->line_marks[k] = n;
+      for (; p < end && (p = memchr (p, '\n', end - p)); p++)
+        n++;
+    }
   return n;
+}
+
+/* The 1-based line holding byte @off. */
+static guint
+line_at (MoatFilterList *self, const char *data, guint32 off)
+{
+  guint k = off >> 16;
+  guint n = self->line_marks[MIN (k, self->n_line_marks - 1)];
+  const char *p = data + ((gsize) k << 16), *end = data + off;
+
+  for (; p < end && (p = memchr (p, '\n', end - p)); p++)
+    n++;
+  return n + 1;
 }
 
 static void
@@ -887,10 +930,19 @@ moat_filter_list_new_from_bytes (const char *name,
   self->category = category;
   self->flags = flags;
   self->format = (format == MOAT_FILTER_FORMAT_AUTO) ? moat_filter_format_detect (data, size) : format;
-  /* Hosts files give about one rule per line: reserve that, so a 1 M-line
+  self->data_size = size;
+  if (self->format != MOAT_FILTER_FORMAT_ADBLOCK)
+    {
+      if (flags & MOAT_FILTER_LIST_HOSTS_EXACT)
+        self->simple_flags |= MOAT_FILTER_RULE_EXACT;
+      if (flags & MOAT_FILTER_LIST_ALLOW)
+        self->simple_flags |= MOAT_FILTER_RULE_EXCEPTION;
+    }
+  /* Hosts files give about one host per line: reserve that, so a 1 M-line
    * file does not leave a doubled array behind. */
-  self->host_rules = g_array_sized_new (FALSE, FALSE, sizeof (MoatFilterRule),
-                                        count_lines (data, MIN (size, 64u * 1024 * 1024)) + 1);
+  self->simple_hosts = g_array_sized_new (FALSE, FALSE, sizeof (guint32),
+                                          mark_lines (self, data, size) + 1);
+  self->host_rules = g_array_new (FALSE, FALSE, sizeof (MoatFilterRule));
   self->url_rules = g_array_new (FALSE, FALSE, sizeof (MoatFilterRule));
   self->bad_lines = g_array_new (FALSE, FALSE, sizeof (guint32));
   if (size > 0)
@@ -918,6 +970,8 @@ moat_filter_list_unref (MoatFilterList *self)
   g_free (self->name);
   g_bytes_unref (self->bytes);
   g_array_unref (self->host_rules);
+  g_array_unref (self->simple_hosts);
+  g_free (self->line_marks);
   g_array_unref (self->url_rules);
   g_array_unref (self->bad_lines);
   g_free (self);
@@ -968,7 +1022,7 @@ moat_filter_list_get_n_lines (MoatFilterList *self)
 guint
 moat_filter_list_get_n_host_rules (MoatFilterList *self)
 {
-  return self->host_rules->len;
+  return self->host_rules->len + self->simple_hosts->len;
 }
 
 guint
@@ -1026,6 +1080,51 @@ moat_filter_list_get_host_rules (MoatFilterList *self, guint *n_rules)
   return (const MoatFilterRule *) (gpointer) self->host_rules->data;
 }
 
+const guint32 *
+moat_filter_list_get_simple_hosts (MoatFilterList *self, guint *n_hosts, guint *flags)
+{
+  *n_hosts = self->simple_hosts->len;
+  *flags = self->simple_flags;
+  return (const guint32 *) (gpointer) self->simple_hosts->data;
+}
+
+gsize
+moat_filter_list_get_size (MoatFilterList *self)
+{
+  return self->data_size;
+}
+
+/* The rule (trimmed line) and line number of the simple host at @off. */
+const char *
+moat_filter_list_describe_simple (MoatFilterList *self, guint32 off, gsize *rule_len,
+                                  gsize *host_len, guint *line)
+{
+  const char *data = moat_filter_list_get_data (self);
+  const char *host = data + off, *s = host, *e, *h = host;
+  const char *end = data + self->data_size;
+
+  while (s > data && s[-1] != '\n')
+    s--;
+  if (s == data && self->data_size >= 3 && memcmp (data, "\xef\xbb\xbf", 3) == 0)
+    s += 3;
+  while (s < host && is_space (*s))
+    s++;
+  e = memchr (host, '\n', end - host);
+  if (e == NULL)
+    e = end;
+  while (e > host && is_space (e[-1]))
+    e--;
+  while (h < end && is_host_char (*h))
+    h++;
+  if (rule_len)
+    *rule_len = e - s;
+  if (host_len)
+    *host_len = h - host;
+  if (line)
+    *line = line_at (self, data, off);
+  return s;
+}
+
 static const char *
 get_rule (MoatFilterList *self, GArray *rules, guint index, gsize *rule_len, const char **host,
           gsize *host_len, MoatFilterRuleFlags *flags, guint *line)
@@ -1061,7 +1160,19 @@ moat_filter_list_get_host_rule (MoatFilterList *self, guint index, gsize *rule_l
                                 const char **host, gsize *host_len, MoatFilterRuleFlags *flags,
                                 guint *line)
 {
-  return get_rule (self, self->host_rules, index, rule_len, host, host_len, flags, line);
+  guint32 off;
+
+  if (index < self->host_rules->len)
+    return get_rule (self, self->host_rules, index, rule_len, host, host_len, flags, line);
+  index -= self->host_rules->len;
+  if (index >= self->simple_hosts->len)
+    return NULL;
+  off = g_array_index (self->simple_hosts, guint32, index);
+  if (host)
+    *host = moat_filter_list_get_data (self) + off;
+  if (flags)
+    *flags = self->simple_flags;
+  return moat_filter_list_describe_simple (self, off, rule_len, host_len, line);
 }
 
 /**

@@ -2,13 +2,22 @@
  * Copyright 2026 The Moat developers
  *
  * The compiled host matcher: one open-addressing hash table keyed by the
- * lower-cased host of every host rule, interned in one arena, hashed
- * right-to-left (FNV-1a) so a single pass over a queried host yields the hash
- * of each of its label-boundary suffixes ("com", "example.com",
- * "ads.example.com"). The 8-byte slots hold a hash and an entry index; an
- * entry holds the interned key and a chain of rule references (list index,
- * rule index, flags). Immutable once built: lookups from any number of
- * threads need no lock.
+ * lower-cased host of every host rule, hashed right-to-left (FNV-1a) so a
+ * single pass over a queried host yields the hash of each of its
+ * label-boundary suffixes ("com", "example.com", "ads.example.com").
+ *
+ * Slots are 8 bytes, a hash and a value, at a load of at most 0.7 (the table
+ * size need not be a power of two: the hash is mapped with a multiply). Most
+ * hosts come from a single rule with no flags of its own (a hosts-file
+ * entry, a plain `||host^`): their value is the host's offset in the list's
+ * own bytes, tagged, and nothing else is stored for them; the key is
+ * compared in place and the rule text and line are recovered only when a
+ * match is reported. A host with several rules, or rules with flags, gets an
+ * entry: the key interned in an arena and a chain of rule references (list
+ * index, rule index, flags). A 1 M-host file thus costs 4 bytes per host in
+ * the list and about 11.5 in the table, beside the mapped file.
+ *
+ * Immutable once built: lookups from any number of threads need no lock.
  *
  * Precedence, highest first:
  *  1. rules of lists flagged MOAT_FILTER_LIST_USER: the most specific host
@@ -29,13 +38,14 @@
 
 #define FNV_OFFSET 2166136261u
 #define FNV_PRIME 16777619u
+#define SIMPLE_TAG 0x80000000u
 
-/* 8 bytes, so the table probed for every label of every host stays small;
- * the key is only fetched when the hash agrees. */
+/* value: 0 empty; SIMPLE_TAG | (global offset + 1) for a simple host;
+ * otherwise the 1-based index of an Entry. */
 typedef struct
 {
   guint32 hash;
-  guint32 entry; /* 1-based index into entries; 0 = empty slot */
+  guint32 value;
 } Slot;
 
 typedef struct
@@ -54,6 +64,27 @@ typedef struct
   guint16 flags;
 } Ref;
 
+/* Where a list's bytes sit in the global offset space of simple hosts. */
+typedef struct
+{
+  const char *data;
+  gsize size;
+  guint32 base;
+  guint simple_flags;
+  guint n_full; /* host rules with flags of their own; simple ones come after */
+} ListInfo;
+
+/* The best rule found so far. */
+typedef struct
+{
+  guint list_idx;
+  guint rule_idx;  /* G_MAXUINT for a simple host: use off */
+  guint32 off;
+  guint flags;
+  guint32 score;
+  gboolean found;
+} Best;
+
 struct _MoatFilterMatcher
 {
   gatomicrefcount ref_count;
@@ -61,13 +92,18 @@ struct _MoatFilterMatcher
   /* owned */
   MoatFilterList **lists;
   guint n_lists;
+  ListInfo *info;
   char *arena;
   gsize arena_len;
+  gsize arena_cap;
   Slot *slots;
-  guint32 mask;
+  guint32 n_slots;
   Entry *entries;
+  guint32 n_entries;
+  guint32 entries_cap;
   Ref *refs;
   guint32 n_refs;
+  guint32 refs_cap;
   guint n_hosts;
   guint8 *user; /* per list: 1 when MOAT_FILTER_LIST_USER */
   MoatUrlIndex *url_index;
@@ -80,6 +116,12 @@ static inline guchar
 lower (guchar c)
 {
   return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+static inline gboolean
+is_host_char (char c)
+{
+  return g_ascii_isalnum (c) || c == '-' || c == '.' || c == '_';
 }
 
 static inline guint32
@@ -95,30 +137,178 @@ hash_host (const char *s, gsize len)
   return h;
 }
 
+static inline guint
+list_of_offset (MoatFilterMatcher *self, guint32 global)
+{
+  guint lo = 0, hi = self->n_lists;
+
+  /* The last list whose base is <= global. */
+  while (hi - lo > 1)
+    {
+      guint mid = (lo + hi) / 2;
+      if (self->info[mid].base <= global)
+        lo = mid;
+      else
+        hi = mid;
+    }
+  return lo;
+}
+
+/* Does the lower-case @host equal the simple host stored at @value? */
+static inline gboolean
+simple_key_equal (MoatFilterMatcher *self, guint32 value, const char *host, gsize len)
+{
+  guint32 global = (value & ~SIMPLE_TAG) - 1;
+  const ListInfo *li = &self->info[list_of_offset (self, global)];
+  gsize off = global - li->base;
+
+  if (off + len > li->size || (off + len < li->size && is_host_char (li->data[off + len])))
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    if (lower (li->data[off + i]) != (guchar) host[i])
+      return FALSE;
+  return TRUE;
+}
+
 /* Finds the slot of a lower-case host, or the empty slot where it goes. */
 static inline Slot *
 find_slot (MoatFilterMatcher *self, const char *host, gsize len, guint32 hash)
 {
-  guint32 i = hash & self->mask;
+  guint32 i = (guint32) (((guint64) hash * self->n_slots) >> 32);
 
   for (;;)
     {
       Slot *slot = &self->slots[i];
 
-      if (slot->entry == 0)
+      if (slot->value == 0)
         return slot;
       if (slot->hash == hash)
         {
-          const Entry *e = &self->entries[slot->entry - 1];
+          if (slot->value & SIMPLE_TAG)
+            {
+              if (simple_key_equal (self, slot->value, host, len))
+                return slot;
+            }
+          else
+            {
+              const Entry *e = &self->entries[slot->value - 1];
 
-          if (e->key_len == len && memcmp (self->arena + e->key_off, host, len) == 0)
-            return slot;
+              if (e->key_len == len && memcmp (self->arena + e->key_off, host, len) == 0)
+                return slot;
+            }
         }
-      i = (i + 1) & self->mask;
+      if (++i == self->n_slots)
+        i = 0;
     }
 }
 
 #define BADFILTER_IGNORED_FLAGS (MOAT_FILTER_RULE_BADFILTER | MOAT_FILTER_RULE_MATCH_CASE)
+
+static void
+add_ref (MoatFilterMatcher *self, Entry *entry, guint list_idx, guint rule_idx, guint flags)
+{
+  Ref *ref;
+
+  if (self->n_refs == self->refs_cap)
+    {
+      self->refs_cap = MAX (64, self->refs_cap * 2);
+      self->refs = g_renew (Ref, self->refs, self->refs_cap);
+    }
+  ref = &self->refs[self->n_refs++];
+  ref->rule_idx = rule_idx;
+  ref->list_idx = (guint16) list_idx;
+  ref->flags = (guint16) flags;
+  ref->next = entry->head;
+  entry->head = self->n_refs;
+}
+
+/* Turns @slot into an entry keyed @host (lower case); returns the entry. */
+static Entry *
+make_entry (MoatFilterMatcher *self, Slot *slot, const char *host, gsize len)
+{
+  Entry *entry;
+
+  if (self->n_entries == self->entries_cap)
+    {
+      self->entries_cap = MAX (64, self->entries_cap * 2);
+      self->entries = g_renew (Entry, self->entries, self->entries_cap);
+    }
+  if (self->arena_len + len > self->arena_cap)
+    {
+      self->arena_cap = MAX (self->arena_cap * 2, self->arena_len + len + 1024);
+      self->arena = g_realloc (self->arena, self->arena_cap);
+    }
+  entry = &self->entries[self->n_entries++];
+  entry->key_off = (guint32) self->arena_len;
+  entry->key_len = (guint32) len;
+  entry->head = 0;
+  memcpy (self->arena + self->arena_len, host, len);
+  self->arena_len += len;
+  slot->value = self->n_entries;
+  return entry;
+}
+
+/* Adds one host rule. @off is G_MAXUINT32 for a rule with flags of its own
+ * (then @rule_idx says which), else the simple host's offset. */
+static void
+insert_host (MoatFilterMatcher *self, GHashTable *badfilters, guint l, const char *host,
+             gsize len, guint flags, guint rule_idx, guint32 off)
+{
+  char lowered[256];
+  guint32 hash;
+  Slot *slot;
+  Entry *entry;
+
+  if (len == 0 || len > 253)
+    return;
+  for (gsize k = 0; k < len; k++)
+    lowered[k] = (char) lower (host[k]);
+  lowered[len] = '\0';
+  if (badfilters != NULL)
+    {
+      guint bad = GPOINTER_TO_UINT (g_hash_table_lookup (badfilters, lowered));
+
+      if (bad != 0 && bad - 1 == (flags & ~BADFILTER_IGNORED_FLAGS))
+        return;
+    }
+  hash = hash_host (lowered, len);
+  slot = find_slot (self, lowered, len, hash);
+  if (slot->value == 0)
+    {
+      self->n_hosts++;
+      slot->hash = hash;
+      if (off != G_MAXUINT32)
+        {
+          slot->value = SIMPLE_TAG | (self->info[l].base + off + 1);
+          return;
+        }
+      entry = make_entry (self, slot, lowered, len);
+    }
+  else if (slot->value & SIMPLE_TAG)
+    {
+      /* A second rule for a simple host: it becomes an entry. */
+      guint32 global = (slot->value & ~SIMPLE_TAG) - 1;
+      guint ol = list_of_offset (self, global);
+      guint32 ooff = global - self->info[ol].base;
+      guint n;
+      const guint32 *offs = moat_filter_list_get_simple_hosts (self->lists[ol], &n, &(guint){ 0 });
+      guint lo = 0, hi = n;
+
+      while (lo < hi)
+        {
+          guint mid = (lo + hi) / 2;
+          if (offs[mid] < ooff)
+            lo = mid + 1;
+          else
+            hi = mid;
+        }
+      entry = make_entry (self, slot, lowered, len);
+      add_ref (self, entry, ol, self->info[ol].n_full + lo, self->info[ol].simple_flags);
+    }
+  else
+    entry = &self->entries[slot->value - 1];
+  add_ref (self, entry, l, rule_idx, flags);
+}
 
 /**
  * moat_filter_matcher_new:
@@ -132,7 +322,8 @@ moat_filter_matcher_new (MoatFilterList *const *lists, guint n_lists)
 {
   g_autoptr(MoatFilterMatcher) self = g_new0 (MoatFilterMatcher, 1);
   g_autoptr(GHashTable) badfilters = NULL; /* lower-case host -> flags + 1 */
-  gsize total = 0, capacity = 16, arena_cap = 0;
+  gsize total = 0, global = 0;
+  gboolean simple_ok;
 
   g_return_val_if_fail (n_lists == 0 || lists != NULL, NULL);
   g_return_val_if_fail (n_lists <= G_MAXUINT16, NULL);
@@ -141,6 +332,7 @@ moat_filter_matcher_new (MoatFilterList *const *lists, guint n_lists)
   self->n_lists = n_lists;
   self->lists = g_new0 (MoatFilterList *, MAX (n_lists, 1));
   self->user = g_new0 (guint8, MAX (n_lists, 1));
+  self->info = g_new0 (ListInfo, MAX (n_lists, 1));
   for (guint l = 0; l < n_lists; l++)
     {
       guint n;
@@ -149,11 +341,17 @@ moat_filter_matcher_new (MoatFilterList *const *lists, guint n_lists)
 
       self->lists[l] = moat_filter_list_ref (lists[l]);
       self->user[l] = (moat_filter_list_get_flags (lists[l]) & MOAT_FILTER_LIST_USER) != 0;
+      self->info[l].data = data;
+      self->info[l].size = moat_filter_list_get_size (lists[l]);
+      self->info[l].base = (guint32) MIN (global, G_MAXUINT32);
+      moat_filter_list_get_simple_hosts (lists[l], &n, &self->info[l].simple_flags);
+      total += n;
+      global += self->info[l].size + 1;
       rules = moat_filter_list_get_host_rules (lists[l], &n);
+      self->info[l].n_full = n;
       total += n;
       for (guint i = 0; i < n; i++)
         {
-          arena_cap += rules[i].host_len;
           if (rules[i].flags & MOAT_FILTER_RULE_BADFILTER)
             {
               guint flags = rules[i].flags & ~BADFILTER_IGNORED_FLAGS;
@@ -167,66 +365,38 @@ moat_filter_matcher_new (MoatFilterList *const *lists, guint n_lists)
             }
         }
     }
-  while (capacity < total * 2)
-    capacity *= 2;
-  self->mask = (guint32) capacity - 1;
-  self->slots = g_new0 (Slot, capacity);
-  self->arena = g_malloc (MAX (arena_cap, 1));
-  self->refs = g_new (Ref, MAX (total, 1));
-  self->entries = g_new (Entry, MAX (total, 1));
+  /* Simple hosts need the offsets of all lists below the tag bit. */
+  simple_ok = global < SIMPLE_TAG - 1;
+  self->n_slots = (guint32) MAX (16, total + total * 3 / 7 + 1);
+  self->slots = g_new0 (Slot, self->n_slots);
 
   for (guint l = 0; l < n_lists; l++)
     {
-      guint n;
+      guint n, n_simple, simple_flags;
       const MoatFilterRule *rules = moat_filter_list_get_host_rules (lists[l], &n);
-      const char *data = moat_filter_list_get_data (lists[l]);
+      const guint32 *simple = moat_filter_list_get_simple_hosts (lists[l], &n_simple, &simple_flags);
+      const char *data = self->info[l].data;
 
       for (guint i = 0; i < n; i++)
         {
           const MoatFilterRule *r = &rules[i];
-          const char *host = data + r->offset + r->host_start;
-          char lowered[256];
-          guint32 hash;
-          Slot *slot;
-          Entry *entry;
-          Ref *ref;
 
           if (r->flags & MOAT_FILTER_RULE_BADFILTER)
             continue;
-          for (gsize k = 0; k < r->host_len; k++)
-            lowered[k] = lower (host[k]);
-          lowered[r->host_len] = '\0';
-          if (badfilters != NULL)
-            {
-              guint bad = GPOINTER_TO_UINT (g_hash_table_lookup (badfilters, lowered));
+          insert_host (self, badfilters, l, data + r->offset + r->host_start, r->host_len,
+                       r->flags, i, G_MAXUINT32);
+        }
+      for (guint i = 0; i < n_simple; i++)
+        {
+          const char *host = data + simple[i];
+          gsize len = 0;
 
-              if (bad != 0 && bad - 1 == (r->flags & ~BADFILTER_IGNORED_FLAGS))
-                continue;
-            }
-          hash = hash_host (lowered, r->host_len);
-          slot = find_slot (self, lowered, r->host_len, hash);
-          if (slot->entry == 0)
-            {
-              entry = &self->entries[self->n_hosts++];
-              entry->key_off = (guint32) self->arena_len;
-              entry->key_len = r->host_len;
-              entry->head = 0;
-              memcpy (self->arena + self->arena_len, lowered, r->host_len);
-              self->arena_len += r->host_len;
-              slot->hash = hash;
-              slot->entry = self->n_hosts;
-            }
-          else
-            entry = &self->entries[slot->entry - 1];
-          ref = &self->refs[self->n_refs++];
-          ref->rule_idx = i;
-          ref->list_idx = (guint16) l;
-          ref->flags = r->flags;
-          ref->next = entry->head;
-          entry->head = self->n_refs;
+          while (simple[i] + len < self->info[l].size && len < 254 && is_host_char (host[len]))
+            len++;
+          insert_host (self, badfilters, l, host, len, simple_flags, n + i,
+                       simple_ok ? simple[i] : G_MAXUINT32);
         }
     }
-  self->entries = g_renew (Entry, self->entries, MAX (self->n_hosts, 1));
   self->url_index = moat_url_index_new (self->lists, self->n_lists, self->user);
   return g_steal_pointer (&self);
 }
@@ -249,6 +419,7 @@ moat_filter_matcher_unref (MoatFilterMatcher *self)
     moat_filter_list_unref (self->lists[l]);
   g_free (self->lists);
   g_free (self->user);
+  g_free (self->info);
   g_free (self->arena);
   g_free (self->slots);
   g_free (self->entries);
@@ -257,25 +428,52 @@ moat_filter_matcher_unref (MoatFilterMatcher *self)
   g_free (self);
 }
 
-static inline guint32
-score_ref (MoatFilterMatcher *self, const Ref *ref, gsize suffix_len)
+static inline void
+consider (Best *best, guint list_idx, guint rule_idx, guint32 off, guint flags, guint32 score)
 {
-  return moat_filter_score (self->user[ref->list_idx], ref->flags, (guint) suffix_len);
+  /* Chains run newest first: on a tie the earlier list and line win. */
+  if (!best->found || score > best->score
+      || (score == best->score
+          && (list_idx < best->list_idx
+              || (list_idx == best->list_idx && rule_idx < best->rule_idx))))
+    {
+      best->found = TRUE;
+      best->list_idx = list_idx;
+      best->rule_idx = rule_idx;
+      best->off = off;
+      best->flags = flags;
+      best->score = score;
+    }
 }
 
-/* The best host rule for @host (lower-cased here), or NULL. A `$doc` rule
- * (without `$all`) only answers documents and requests of unknown type. */
-static const Ref *
-lookup_host (MoatFilterMatcher *self, const char *host, gsize len, MoatFilterQueryFlags flags,
-             MoatFilterResourceType type, guint32 *out_score)
+static inline gboolean
+flags_apply (guint flags, gsize suffix_len, gsize len, MoatFilterQueryFlags qflags,
+             MoatFilterResourceType type)
 {
-  const Ref *best = NULL;
-  guint32 best_score = 0;
+  if ((flags & MOAT_FILTER_RULE_EXACT) && suffix_len != len)
+    return FALSE;
+  if ((flags & MOAT_FILTER_RULE_THIRD_PARTY) && !(qflags & MOAT_FILTER_QUERY_THIRD_PARTY))
+    return FALSE;
+  if ((flags & MOAT_FILTER_RULE_FIRST_PARTY) && !(qflags & MOAT_FILTER_QUERY_FIRST_PARTY))
+    return FALSE;
+  if ((flags & (MOAT_FILTER_RULE_DOCUMENT | MOAT_FILTER_RULE_ALL)) == MOAT_FILTER_RULE_DOCUMENT
+      && type != MOAT_FILTER_RESOURCE_TYPE_DOCUMENT && type != MOAT_FILTER_RESOURCE_TYPE_UNKNOWN)
+    return FALSE;
+  return TRUE;
+}
+
+/* The best host rule for @host (lower-cased here). A `$doc` rule (without
+ * `$all`) only answers documents and requests of unknown type. */
+static void
+lookup_host (MoatFilterMatcher *self, const char *host, gsize len, MoatFilterQueryFlags flags,
+             MoatFilterResourceType type, Best *best)
+{
   guint32 h = FNV_OFFSET;
   char buf[256];
 
+  memset (best, 0, sizeof *best);
   if (len == 0 || len > 253 || self->n_hosts == 0)
-    return NULL;
+    return;
   for (gsize i = len; i > 0; i--)
     {
       const char *suffix;
@@ -291,38 +489,28 @@ lookup_host (MoatFilterMatcher *self, const char *host, gsize len, MoatFilterQue
       suffix = buf + i - 1;
       suffix_len = len - i + 1;
       slot = find_slot (self, suffix, suffix_len, h);
-      if (slot->entry == 0)
+      if (slot->value == 0)
         continue;
-      for (guint32 r = self->entries[slot->entry - 1].head; r != 0; r = self->refs[r - 1].next)
+      if (slot->value & SIMPLE_TAG)
+        {
+          guint32 global = (slot->value & ~SIMPLE_TAG) - 1;
+          guint l = list_of_offset (self, global);
+          guint sflags = self->info[l].simple_flags;
+
+          if (flags_apply (sflags, suffix_len, len, flags, type))
+            consider (best, l, G_MAXUINT, global - self->info[l].base, sflags,
+                      moat_filter_score (self->user[l], sflags, (guint) suffix_len));
+          continue;
+        }
+      for (guint32 r = self->entries[slot->value - 1].head; r != 0; r = self->refs[r - 1].next)
         {
           const Ref *ref = &self->refs[r - 1];
-          guint32 score;
 
-          if ((ref->flags & MOAT_FILTER_RULE_EXACT) && suffix_len != len)
-            continue;
-          if ((ref->flags & MOAT_FILTER_RULE_THIRD_PARTY)
-              && !(flags & MOAT_FILTER_QUERY_THIRD_PARTY))
-            continue;
-          if ((ref->flags & MOAT_FILTER_RULE_FIRST_PARTY)
-              && !(flags & MOAT_FILTER_QUERY_FIRST_PARTY))
-            continue;
-          if ((ref->flags & (MOAT_FILTER_RULE_DOCUMENT | MOAT_FILTER_RULE_ALL)) == MOAT_FILTER_RULE_DOCUMENT
-              && type != MOAT_FILTER_RESOURCE_TYPE_DOCUMENT && type != MOAT_FILTER_RESOURCE_TYPE_UNKNOWN)
-            continue;
-          score = score_ref (self, ref, suffix_len);
-          /* Chains run newest first: on a tie the earlier list and line win. */
-          if (best == NULL || score > best_score
-              || (score == best_score
-                  && (ref->list_idx < best->list_idx
-                      || (ref->list_idx == best->list_idx && ref->rule_idx < best->rule_idx))))
-            {
-              best = ref;
-              best_score = score;
-            }
+          if (flags_apply (ref->flags, suffix_len, len, flags, type))
+            consider (best, ref->list_idx, ref->rule_idx, G_MAXUINT32, ref->flags,
+                      moat_filter_score (self->user[ref->list_idx], ref->flags, (guint) suffix_len));
         }
     }
-  *out_score = best_score;
-  return best;
 }
 
 static MoatFilterVerdict
@@ -348,14 +536,22 @@ fill_match (MoatFilterMatcher *self, guint list_idx, const char *rule, gsize rul
 }
 
 static MoatFilterVerdict
-fill_host_match (MoatFilterMatcher *self, const Ref *best, MoatFilterMatch *match)
+fill_host_match (MoatFilterMatcher *self, const Best *best, MoatFilterMatch *match)
 {
   MoatFilterList *list = self->lists[best->list_idx];
-  guint n;
-  const MoatFilterRule *rule = &moat_filter_list_get_host_rules (list, &n)[best->rule_idx];
+  const char *rule;
+  gsize rule_len = 0;
+  guint line = 0;
 
-  return fill_match (self, best->list_idx, moat_filter_list_get_data (list) + rule->offset,
-                     rule->length, rule->flags, rule->line, match);
+  if (match == NULL)
+    return (best->flags & MOAT_FILTER_RULE_EXCEPTION) ? MOAT_FILTER_VERDICT_ALLOW
+                                                      : MOAT_FILTER_VERDICT_BLOCK;
+  if (best->rule_idx == G_MAXUINT)
+    rule = moat_filter_list_describe_simple (list, best->off, &rule_len, NULL, &line);
+  else
+    rule = moat_filter_list_get_host_rule (list, best->rule_idx, &rule_len, NULL, NULL, NULL,
+                                           &line);
+  return fill_match (self, best->list_idx, rule, rule_len, best->flags, line, match);
 }
 
 /**
@@ -375,19 +571,18 @@ moat_filter_matcher_match_host (MoatFilterMatcher *self,
                                 MoatFilterQueryFlags flags,
                                 MoatFilterMatch *match)
 {
-  const Ref *best;
-  guint32 score;
+  Best best;
 
   g_return_val_if_fail (self != NULL, MOAT_FILTER_VERDICT_NONE);
   g_return_val_if_fail (host != NULL, MOAT_FILTER_VERDICT_NONE);
 
   if (match)
     memset (match, 0, sizeof *match);
-  best = lookup_host (self, host, host_len < 0 ? strlen (host) : (gsize) host_len, flags,
-                      MOAT_FILTER_RESOURCE_TYPE_UNKNOWN, &score);
-  if (best == NULL)
+  lookup_host (self, host, host_len < 0 ? strlen (host) : (gsize) host_len, flags,
+               MOAT_FILTER_RESOURCE_TYPE_UNKNOWN, &best);
+  if (!best.found)
     return MOAT_FILTER_VERDICT_NONE;
-  return fill_host_match (self, best, match);
+  return fill_host_match (self, &best, match);
 }
 
 /* Where the host sits in an absolute URL: after "scheme://" and any
@@ -459,7 +654,7 @@ moat_filter_matcher_match_url (MoatFilterMatcher *self,
 {
   MoatUrlRequest req = { 0, };
   MoatFilterQueryFlags qflags = MOAT_FILTER_QUERY_NONE;
-  const Ref *best_host;
+  Best best_host;
   guint32 score = 0;
   guint list_idx, rule_idx;
   char stack_buf[2048], stack_canon[2048];
@@ -502,9 +697,8 @@ moat_filter_matcher_match_url (MoatFilterMatcher *self,
   else if (req.party == MOAT_URL_PARTY_THIRD)
     qflags = MOAT_FILTER_QUERY_THIRD_PARTY;
 
-  best_host = lookup_host (self, host, host_len, qflags, type, &score);
-  if (best_host == NULL)
-    score = 0;
+  lookup_host (self, host, host_len, qflags, type, &best_host);
+  score = best_host.found ? best_host.score : 0;
 
   /* Rules see the URL with its host as @host says (no userinfo, no
    * trailing dot, A-labels), the rest as received. */
@@ -555,9 +749,9 @@ moat_filter_matcher_match_url (MoatFilterMatcher *self,
         flags |= MOAT_FILTER_RULE_EXCEPTION;
       return fill_match (self, list_idx, rule, rule_len, flags, line, match);
     }
-  if (best_host == NULL)
+  if (!best_host.found)
     return MOAT_FILTER_VERDICT_NONE;
-  return fill_host_match (self, best_host, match);
+  return fill_host_match (self, &best_host, match);
 }
 
 static const char *const resource_type_names[] = {
@@ -703,9 +897,9 @@ moat_filter_matcher_get_list (MoatFilterMatcher *self, guint index)
 gsize
 moat_filter_matcher_get_memory_size (MoatFilterMatcher *self)
 {
-  return sizeof *self + ((gsize) self->mask + 1) * sizeof (Slot) + self->n_refs * sizeof (Ref)
-         + self->n_hosts * sizeof (Entry)
-         + self->arena_len + self->n_lists * sizeof (gpointer)
+  return sizeof *self + (gsize) self->n_slots * sizeof (Slot) + self->refs_cap * sizeof (Ref)
+         + self->entries_cap * sizeof (Entry) + self->arena_cap
+         + self->n_lists * (sizeof (gpointer) + sizeof (ListInfo) + 1)
          + moat_url_index_get_memory_size (self->url_index);
 }
 
