@@ -5,7 +5,12 @@
  * the default Debian lists and times compile, memory and host lookups over the
  * request set of shared/bench/matcher (requests.tsv).
  *
- *   moat-filter-bench [--assets DIR] [--requests FILE] [--passes N] [LIST...]
+ *   moat-filter-bench [--assets DIR] [--requests FILE] [--passes N] [--hosts-file NAME] [LIST...]
+ *
+ * --hosts-file NAME loads only NAME (resolved in MOAT_MATCHER_HOSTS_DIR, default
+ * /work/shared/bench/matcher/data, as make-hosts.py writes hosts-100k.txt and
+ * hosts-1m.txt) to measure load time and RSS growth of a big hosts file; the
+ * request set is optional then.
  *
  * Defaults: MOAT_UBO_ASSETS or /usr/share/chromium/extensions/ublock-origin/assets,
  * MOAT_MATCHER_REQUESTS or /work/shared/bench/matcher/requests.tsv. Extra LIST
@@ -142,10 +147,12 @@ main (int argc, char **argv)
   g_autofree char *requests = g_strdup (g_getenv ("MOAT_MATCHER_REQUESTS"));
   g_auto(GStrv) extra = NULL;
   int passes = 25;
+  g_autofree char *hosts_file = NULL;
   GOptionEntry entries[] = {
     { "assets", 0, 0, G_OPTION_ARG_FILENAME, &assets, "uBlock Origin assets folder", "DIR" },
     { "requests", 0, 0, G_OPTION_ARG_FILENAME, &requests, "requests.tsv", "FILE" },
     { "passes", 0, 0, G_OPTION_ARG_INT, &passes, "lookup passes", "N" },
+    { "hosts-file", 0, 0, G_OPTION_ARG_FILENAME, &hosts_file, "a hosts file in MOAT_MATCHER_HOSTS_DIR", "NAME" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &extra, NULL, NULL },
     { NULL },
   };
@@ -177,8 +184,31 @@ main (int argc, char **argv)
   if (requests == NULL)
     requests = g_strdup ("/work/shared/bench/matcher/requests.tsv");
 
+  if (hosts_file != NULL)
+    {
+      const char *dir = g_getenv ("MOAT_MATCHER_HOSTS_DIR");
+      g_autofree char *path = g_build_filename (dir ? dir : "/work/shared/bench/matcher/data",
+                                                hosts_file, NULL);
+
+      if (!g_file_test (path, G_FILE_TEST_EXISTS))
+        {
+          g_printerr ("no %s; generate it with shared/bench/matcher/make-hosts.py and set "
+                      "MOAT_MATCHER_HOSTS_DIR\n", path);
+          return 77;
+        }
+      extra = g_new0 (char *, 2);
+      extra[0] = g_steal_pointer (&path);
+      passes = MAX (passes / 5, 1);
+    }
+
   /* Requests first, so their memory is not counted as the matcher's. */
-  if (!g_file_get_contents (requests, &contents, &contents_len, &error))
+  if (!g_file_get_contents (requests, &contents, &contents_len, &error) && hosts_file != NULL)
+    {
+      g_clear_error (&error);
+      contents = g_strdup ("");
+      contents_len = 0;
+    }
+  else if (contents == NULL)
     {
       g_printerr ("no request set (%s); generate it with shared/bench/matcher/make-requests.py "
                   "and pass --requests\n", error->message);
@@ -287,7 +317,7 @@ main (int argc, char **argv)
   t3 = now_ns () - t3;
 
   /* Per-lookup latency with the explanation filled in, as the proxy will ask. */
-  samples = g_new (gint64, hosts->len);
+  samples = g_new0 (gint64, MAX (hosts->len, 1));
   for (guint i = 0; i < hosts->len; i++)
     {
       MoatFilterMatch m;
@@ -340,8 +370,9 @@ main (int argc, char **argv)
           lists->len, n_rules, n_url, n_cosmetic, n_bad, moat_filter_matcher_get_n_hosts (matcher),
           (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t2 - t0) / 1e6,
           moat_filter_matcher_get_memory_size (matcher), rss1 - rss0, hosts->len, blocked, allowed,
-          (double) hosts->len * passes / (t3 / 1e9), (double) t3 / ((double) hosts->len * passes),
-          samples[hosts->len / 2], samples[hosts->len * 99 / 100],
+          (double) hosts->len * passes / (t3 / 1e9),
+          (double) t3 / MAX ((double) hosts->len * passes, 1), samples[hosts->len / 2],
+          samples[hosts->len * 99 / 100],
           moat_filter_matcher_get_n_url_filters (matcher), url_blocked,
           (double) urls->len * MAX (passes / 5, 1) / (t4 / 1e9),
           urls->len ? url_samples[urls->len / 2] : 0, urls->len ? url_samples[urls->len * 99 / 100] : 0,
