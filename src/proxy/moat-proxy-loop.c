@@ -58,6 +58,7 @@
 #define FD_RESERVE          64
 #define TOKEN_LIFETIME_S    3600
 #define REASON_MAX          200
+#define TUNNEL_PIPE_SIZE    (256 * 1024)
 
 enum { KIND_LISTENER, KIND_WAKE, KIND_CLIENT, KIND_UPSTREAM };
 
@@ -1567,6 +1568,12 @@ tunnel_start (MoatProxyLoop *loop, Conn *c)
   t->c2u.pipe[0] = t->c2u.pipe[1] = t->u2c.pipe[0] = t->u2c.pipe[1] = -1;
   t->use_pipes = pipe2 (t->c2u.pipe, O_NONBLOCK | O_CLOEXEC) == 0 &&
                  pipe2 (t->u2c.pipe, O_NONBLOCK | O_CLOEXEC) == 0;
+  if (t->use_pipes)
+    {
+      /* Bigger pipes move more per splice(2); the kernel caps the size. */
+      fcntl (t->c2u.pipe[1], F_SETPIPE_SZ, TUNNEL_PIPE_SIZE);
+      fcntl (t->u2c.pipe[1], F_SETPIPE_SZ, TUNNEL_PIPE_SIZE);
+    }
   c->tunnel = t;
   c->state = CS_TUNNEL;
   up->state = UP_TUNNEL;
@@ -1630,7 +1637,7 @@ tunnel_dir (MoatProxyLoop *loop, Tunnel *t, Dir *d, int src, int dst, Buf *dst_o
           return TRUE;
         }
       if (t->use_pipes)
-        n = splice (src, NULL, d->pipe[1], NULL, SCRATCH_SIZE, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        n = splice (src, NULL, d->pipe[1], NULL, TUNNEL_PIPE_SIZE, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       else
         n = recv (src, loop->scratch, SCRATCH_SIZE, 0);
       if (n < 0)
@@ -3033,9 +3040,11 @@ moat_proxy_loop_new (int                            listen_fd,
   loop->max_conns = MAX_CONNS;
   if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
     {
-      /* A connection may hold a client socket, an upstream one and, in a
-       * tunnel, two pipes: keep a reserve for the rest of the process. */
-      guint by_fds = rl.rlim_cur > FD_RESERVE * 2 ? (guint) ((rl.rlim_cur - FD_RESERVE) / 2) : 16;
+      /* An idle connection holds one descriptor, a busy one two (four more
+       * in a spliced tunnel, which falls back to copying without pipes):
+       * leave a third for upstreams and a reserve for the rest of the
+       * process. Running out anyway only pauses accepting. */
+      guint by_fds = rl.rlim_cur > FD_RESERVE * 2 ? (guint) ((rl.rlim_cur - FD_RESERVE) / 3 * 2) : 16;
 
       loop->max_conns = MIN (loop->max_conns, by_fds);
     }
