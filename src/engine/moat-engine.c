@@ -11,6 +11,7 @@
 #include "moat-lists.h"
 #include "moat-notifier.h"
 #include "moat-proxy.h"
+#include "moat-system-proxy.h"
 #include "moat-store.h"
 
 #include <errno.h>
@@ -31,6 +32,7 @@ struct _MoatEngine
   MoatStore           *store;
   MoatLists           *lists;
   MoatProxy           *proxy;
+  MoatSystemProxy     *system_proxy;
   MoatNotifier        *notifier;
   GStrv                extra_allow_local;  /* moatd --allow-local-host */
   char                *proxy_error;       /* why the proxy does not run, or NULL */
@@ -48,6 +50,9 @@ struct _MoatEngine
   MoatStoreState       last_store_state;
   gboolean             started;
   gboolean             shut_down;
+  gboolean             system_proxy_ready;    /* crash recovery done */
+  gboolean             system_proxy_busy;     /* an enable/disable runs */
+  gboolean             system_proxy_again;    /* apply once more when it ends */
 };
 
 G_DEFINE_FINAL_TYPE (MoatEngine, moat_engine, G_TYPE_OBJECT)
@@ -266,6 +271,155 @@ on_store_message_changed_cb (MoatStore  *store,
 {
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STORE_MESSAGE]);
   update_protection (self);
+}
+
+/* ---- Protect this computer ---- */
+
+static void apply_protect (MoatEngine *self);
+
+static char *
+pac_url (MoatEngine *self)
+{
+  return g_strdup_printf ("http://%s/proxy.pac", self->proxy_address);
+}
+
+static void
+system_proxy_done_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(MoatEngine) self = user_data;
+  MoatSystemProxy *system_proxy = MOAT_SYSTEM_PROXY (object);
+  g_autoptr(GError) error = NULL;
+  gboolean enabling = g_async_result_is_tagged (result, moat_system_proxy_enable_async);
+  gboolean ok;
+
+  ok = enabling ? moat_system_proxy_enable_finish (system_proxy, result, &error)
+                : moat_system_proxy_disable_finish (system_proxy, result, &error);
+  self->system_proxy_busy = FALSE;
+  if (!ok)
+    {
+      g_warning ("Cannot %s the desktop’s proxy settings: %s",
+                 enabling ? "point" : "restore", error->message);
+      /* The switch shows what is true: it goes back off when turning on failed. */
+      if (enabling && !self->shut_down)
+        g_settings_set_boolean (self->settings, "protect-computer", FALSE);
+    }
+  else
+    g_info ("Desktop proxy settings %s", enabling ? "point at Moat" : "restored");
+  if (self->system_proxy_again && !self->shut_down)
+    {
+      self->system_proxy_again = FALSE;
+      apply_protect (self);
+    }
+}
+
+/* Makes the desktop's proxy settings follow the protect-computer setting and
+ * the proxy's address, one change at a time. */
+static void
+apply_protect (MoatEngine *self)
+{
+  gboolean want;
+  g_autofree char *url = NULL;
+
+  if (!self->system_proxy_ready || self->shut_down)
+    return;
+  if (self->system_proxy_busy)
+    {
+      self->system_proxy_again = TRUE;
+      return;
+    }
+  want = g_settings_get_boolean (self->settings, "protect-computer") &&
+         self->proxy_address[0] != '\0';
+  if (want)
+    {
+      url = pac_url (self);
+      if (moat_system_proxy_get_enabled (self->system_proxy) &&
+          g_strcmp0 (moat_system_proxy_get_pac_url (self->system_proxy), url) == 0)
+        return;
+      self->system_proxy_busy = TRUE;
+      moat_system_proxy_enable_async (self->system_proxy, url, self->cancellable,
+                                      system_proxy_done_cb, g_object_ref (self));
+    }
+  else if (moat_system_proxy_get_enabled (self->system_proxy))
+    {
+      self->system_proxy_busy = TRUE;
+      moat_system_proxy_disable_async (self->system_proxy, self->cancellable,
+                                       system_proxy_done_cb, g_object_ref (self));
+    }
+}
+
+/* Someone changed the desktop's proxy settings behind Moat's back: the
+ * switch follows what is true. */
+static void
+on_system_proxy_enabled_cb (MoatSystemProxy *system_proxy,
+                            GParamSpec      *pspec,
+                            MoatEngine      *self)
+{
+  if (!moat_system_proxy_get_enabled (system_proxy) && !self->system_proxy_busy &&
+      !self->shut_down && g_settings_get_boolean (self->settings, "protect-computer"))
+    g_settings_set_boolean (self->settings, "protect-computer", FALSE);
+}
+
+static void
+system_proxy_recovered_cb (GObject      *object,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  g_autoptr(MoatEngine) self = user_data;
+  g_autoptr(GError) error = NULL;
+  gboolean restored = FALSE;
+
+  if (!moat_system_proxy_recover_finish (MOAT_SYSTEM_PROXY (object), result, &restored, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      g_warning ("Cannot check the desktop’s proxy settings after the last run: %s",
+                 error->message);
+    }
+  else if (restored)
+    g_message ("moatd did not exit cleanly last time: restored the desktop’s proxy settings");
+  self->system_proxy_ready = TRUE;
+  apply_protect (self);
+}
+
+static void
+restore_done_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!moat_system_proxy_disable_finish (MOAT_SYSTEM_PROXY (object), result, &error))
+    g_warning ("Cannot restore the desktop’s proxy settings: %s", error->message);
+  *(gboolean *) user_data = TRUE;
+}
+
+/* Restores the desktop's proxy settings before moatd exits. Blocks (with a
+ * limit): it runs after the main loop has stopped. */
+static void
+restore_system_proxy_sync (MoatEngine *self)
+{
+  gboolean done = FALSE;
+  gint64 deadline;
+
+  if (self->system_proxy == NULL)
+    return;
+  if (self->system_proxy_busy)
+    {
+      deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+      while (self->system_proxy_busy && g_get_monotonic_time () < deadline)
+        g_main_context_iteration (NULL, FALSE);
+    }
+  if (!moat_system_proxy_get_enabled (self->system_proxy))
+    return;
+  moat_system_proxy_disable_async (self->system_proxy, NULL, restore_done_cb, &done);
+  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (!done && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, FALSE);
+  if (!done)
+    g_warning ("Restoring the desktop’s proxy settings takes too long; "
+               "the next start will finish it");
 }
 
 /* What a block means as an event: which threat, and how bad. */
@@ -533,7 +687,10 @@ on_settings_changed_cb (GSettings  *settings,
            g_str_equal (key, "parent-proxy"))
     apply_proxy_settings (self);
   else if (g_str_equal (key, "protect-computer"))
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROTECT_COMPUTER]);
+    {
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROTECT_COMPUTER]);
+      apply_protect (self);
+    }
 }
 
 static void
@@ -703,6 +860,10 @@ moat_engine_constructed (GObject *object)
   self->lists = moat_lists_new (self->settings, self->data_dir);
   g_signal_connect_object (self->lists, "changed", G_CALLBACK (on_lists_changed_cb), self, 0);
 
+  self->system_proxy = moat_system_proxy_new (self->data_dir, NULL);
+  g_signal_connect_object (self->system_proxy, "notify::enabled",
+                           G_CALLBACK (on_system_proxy_enabled_cb), self, 0);
+
   self->notifier = moat_notifier_new (self->settings);
   g_signal_connect_object (self->settings, "changed",
                            G_CALLBACK (on_settings_changed_cb), self, 0);
@@ -724,6 +885,7 @@ moat_engine_dispose (GObject *object)
   if (self->store != NULL)
     moat_store_close (self->store);
   g_clear_object (&self->notifier);
+  g_clear_object (&self->system_proxy);
   g_clear_object (&self->lists);
   g_clear_object (&self->store);
   g_clear_object (&self->settings);
@@ -941,6 +1103,10 @@ moat_engine_start_async (MoatEngine          *self,
    * does not wait for the event history. */
   moat_lists_load_async (self->lists, self->cancellable, lists_loaded_cb, g_object_ref (self));
 
+  /* After a crash the desktop may still point at a proxy that is gone. */
+  moat_system_proxy_recover_async (self->system_proxy, self->cancellable,
+                                   system_proxy_recovered_cb, g_object_ref (self));
+
   mkdir_task = g_task_new (self, cancellable, data_dir_made_cb, g_steal_pointer (&task));
   g_task_set_source_tag (mkdir_task, make_data_dir_in_thread);
   g_task_set_task_data (mkdir_task, g_strdup (self->data_dir), g_free);
@@ -989,6 +1155,7 @@ moat_engine_shutdown (MoatEngine *self)
       emit_events_added_cb (self);
     }
   self->shut_down = TRUE;
+  restore_system_proxy_sync (self);
   g_cancellable_cancel (self->cancellable);
   if (self->proxy != NULL)
     moat_proxy_stop (self->proxy);
@@ -1105,6 +1272,14 @@ moat_engine_set_protect_computer (MoatEngine  *self,
 {
   g_return_val_if_fail (MOAT_IS_ENGINE (self), FALSE);
 
+  if (enabled && moat_system_proxy_get_settings (self->system_proxy) == NULL)
+    {
+      g_set_error_literal (error, MOAT_ERROR, MOAT_ERROR_NOT_SUPPORTED,
+                           _("This desktop has no GNOME proxy settings (org.gnome.system.proxy) "
+                             "to point at Moat. Set http_proxy and https_proxy for your "
+                             "programs instead."));
+      return FALSE;
+    }
   if (enabled && self->proxy == NULL)
     {
       g_set_error_literal (error, MOAT_ERROR, MOAT_ERROR_FAILED,
@@ -1181,6 +1356,7 @@ moat_engine_set_proxy_address (MoatEngine *self,
   self->proxy_address = g_strdup (address);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROXY_ADDRESS]);
   update_protection (self);
+  apply_protect (self);
 }
 
 MoatStoreState
