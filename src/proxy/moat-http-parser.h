@@ -107,7 +107,8 @@ typedef struct {
   guint16              scheme_len;
   const char          *authority;       /* host[:port] as sent (no userinfo) */
   guint16              authority_len;
-  const char          *path;            /* origin-form part: "/..." (NULL for authority/asterisk) */
+  const char          *path;            /* origin-form part: "/..." (NULL for authority/asterisk);
+                                         * "?query" for "http://host?query", "/" for "http://host" */
   guint32              path_len;
   guint16              port;            /* explicit or the default (80); CONNECT: required */
 
@@ -167,7 +168,9 @@ void moat_http_request_write_upstream    (const MoatHttpRequest  *req,
                                           GString                *out);
 /* The head to send to the client: the status line as HTTP/1.1, end-to-end
  * fields, Via, and "Connection: close" when @close is set or
- * "Connection: keep-alive" for an HTTP/1.0 client that is kept. */
+ * "Connection: keep-alive" for an HTTP/1.0 client that is kept. An
+ * UNTIL_CLOSE body, or a CHUNKED one to an HTTP/1.0 client (which gets no
+ * Transfer-Encoding: the proxy sends it the decoded data), forces close. */
 void moat_http_response_write_downstream (const MoatHttpResponse *resp,
                                           guint8                  client_version_minor,
                                           gboolean                close,
