@@ -350,7 +350,7 @@ static void
 fixture_set_up (Fixture *fixture, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
-  const char *allow[] = { "allowed.example.test", NULL };
+  const char *allow[] = { "allowed.example.test", "blocked.example.test", NULL };
 
   origin_start (&fixture->origin);
   fixture->blocks = g_ptr_array_new_with_free_func ((GDestroyNotify) moat_proxy_block_free);
@@ -842,6 +842,63 @@ test_matcher_swap (Fixture *fixture, gconstpointer data)
 }
 
 static void
+on_always_allow (MoatProxy *proxy, const char *host, char **out)
+{
+  g_free (*out);
+  *out = g_strdup (host);
+}
+
+static gboolean
+string_is_set (gpointer data)
+{
+  return *(char **) data != NULL;
+}
+
+/* The block page's "Always allow" form, posted back through the proxy. */
+static void
+test_allow_form (Fixture *fixture, gconstpointer data)
+{
+  g_autofree char *u = url (fixture, "blocked.example.test", "/1k");
+  g_autofree char *page = NULL;
+  g_autofree char *answer = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *bad = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *form = NULL;
+  g_autofree char *bad_form = NULL;
+  g_autofree char *escaped = NULL;
+  g_autofree char *action = g_strdup_printf ("http://%s/moat/allow", moat_proxy_get_address (fixture->proxy));
+  g_autofree char *always_host = NULL;
+  g_autoptr(GRegex) re = g_regex_new ("name=\"token\" value=\"([^\"]+)\"", 0, 0, NULL);
+  g_autoptr(GMatchInfo) info = NULL;
+  g_autofree char *expected = expected_1k ();
+  int status;
+
+  g_signal_connect (fixture->proxy, "always-allow-requested", G_CALLBACK (on_always_allow), &always_host);
+  page = run_curl (fixture, &status, NULL, u, NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_true (g_regex_match (re, page, 0, &info));
+  token = g_match_info_fetch (info, 1);
+  escaped = g_uri_escape_string (u, NULL, FALSE);
+
+  /* A forged token is refused and allows nothing. */
+  bad_form = g_strdup_printf ("host=blocked.example.test&token=1.%s&mode=once&return=%s",
+                              "00000000000000000000000000000000000000000000000000000000000000", escaped);
+  bad = run_curl (fixture, &status, NULL, "-o", "/dev/null", "-w", "%{http_code}", "--data-binary", bad_form, action, NULL);
+  g_assert_true (g_str_equal (bad, "403") || g_str_equal (bad, "400"));
+
+  form = g_strdup_printf ("host=blocked.example.test&token=%s&mode=always&return=%s", token, escaped);
+  answer = run_curl (fixture, &status, NULL, "-o", "/dev/null", "-w", "%{http_code}", "--data-binary", form, action, NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (answer, ==, "200");
+  after = run_curl (fixture, &status, NULL, u, NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (after, ==, expected);
+  moat_test_wait_until (string_is_set, &always_host);
+  g_assert_cmpstr (always_host, ==, "blocked.example.test");
+}
+
+static void
 test_own_endpoints (Fixture *fixture, gconstpointer data)
 {
   g_autofree char *pac = NULL;
@@ -965,6 +1022,7 @@ main (int argc, char **argv)
   ADD ("resolved-local", test_resolved_local);
   ADD ("connect-port", test_connect_port);
   ADD ("matcher-swap", test_matcher_swap);
+  ADD ("allow-form", test_allow_form);
   ADD ("own-endpoints", test_own_endpoints);
   ADD ("bad-input", test_bad_input);
   ADD ("header-timeout", test_header_timeout);
