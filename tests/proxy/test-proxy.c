@@ -203,7 +203,7 @@ origin_conn_thread (gpointer data)
       o->saw_via = via;
       g_mutex_unlock (&o->lock);
 
-      if (g_str_equal (parts[1], "/1k"))
+      if (g_str_equal (parts[1], "/1k") || g_str_equal (parts[1], "/1k-then-hang-up"))
         {
           g_string_append_printf (resp, "HTTP/1.1 200 OK\r\nContent-Length: 1024\r\n%s\r\n",
                                   close ? "Connection: close\r\n" : "");
@@ -222,7 +222,8 @@ origin_conn_thread (gpointer data)
                                   strlen (text), close ? "Connection: close\r\n" : "", text);
         }
       send_all (r->fd, resp->str, resp->len);
-      if (close)
+      /* Like a server whose keep-alive timeout ran out: no warning. */
+      if (close || g_str_equal (parts[1], "/1k-then-hang-up"))
         break;
     }
 out:
@@ -594,6 +595,26 @@ test_keep_alive (Fixture *fixture, gconstpointer data)
   g_assert_cmpuint (stats.upstream_idle, ==, 1);
 }
 
+/* The origin drops a kept-alive connection: the next request still works
+ * (the pool notices the close, or the request is retried once). */
+static void
+test_pool_hang_up (Fixture *fixture, gconstpointer data)
+{
+  g_autofree char *u1 = url (fixture, "allowed.example.test", "/1k-then-hang-up");
+  g_autofree char *u2 = url (fixture, "allowed.example.test", "/1k");
+  g_autofree char *expected = expected_1k ();
+  g_autofree char *want = g_strconcat (expected, expected, NULL);
+  g_autofree char *out = NULL;
+  int status;
+
+  out = run_curl (fixture, &status, NULL, u1, u2, NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (out, ==, want);
+  g_mutex_lock (&fixture->origin.lock);
+  g_assert_cmpuint (fixture->origin.n_connections, ==, 2);
+  g_mutex_unlock (&fixture->origin.lock);
+}
+
 static void
 test_http10 (Fixture *fixture, gconstpointer data)
 {
@@ -898,6 +919,43 @@ test_allow_form (Fixture *fixture, gconstpointer data)
   g_assert_cmpstr (always_host, ==, "blocked.example.test");
 }
 
+/* Through a parent proxy (a second MoatProxy standing in for a company's
+ * gateway): requests go to it in absolute form and it reaches the origin. */
+static void
+test_parent (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(MoatProxy) parent = moat_proxy_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *u = url (fixture, "allowed.example.test", "/1k");
+  g_autofree char *blocked = url (fixture, "blocked.example.test", "/1k");
+  g_autofree char *expected = expected_1k ();
+  g_autofree char *out = NULL;
+  g_autofree char *code = NULL;
+  const char *allow[] = { "allowed.example.test", NULL };
+  MoatProxyStats stats;
+  int status;
+
+  moat_proxy_set_resolve (parent, "allowed.example.test", "127.0.0.1");
+  moat_proxy_set_allow_local_hosts (parent, allow);
+  g_assert_true (moat_proxy_start (parent, "127.0.0.1", 0, &error));
+  g_assert_no_error (error);
+  moat_proxy_set_parent (fixture->proxy, "127.0.0.1", moat_proxy_get_port (parent));
+
+  out = run_curl (fixture, &status, NULL, u, NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (out, ==, expected);
+  wait_for_stats (parent, 1, 0);
+  moat_proxy_get_stats (parent, &stats);
+  g_assert_cmpuint (stats.requests, ==, 1);
+
+  /* The lists still apply before the parent is asked. */
+  code = run_curl (fixture, &status, NULL, "-o", "/dev/null", "-w", "%{http_code}", blocked, NULL);
+  g_assert_cmpstr (code, ==, "403");
+  moat_proxy_get_stats (parent, &stats);
+  g_assert_cmpuint (stats.requests, ==, 1);
+  moat_proxy_stop (parent);
+}
+
 static void
 test_own_endpoints (Fixture *fixture, gconstpointer data)
 {
@@ -1013,6 +1071,7 @@ main (int argc, char **argv)
   ADD ("get", test_get);
   ADD ("post-chunked", test_post_chunked);
   ADD ("keep-alive", test_keep_alive);
+  ADD ("pool-hang-up", test_pool_hang_up);
   ADD ("http10", test_http10);
   ADD ("expect-continue", test_expect_continue);
   ADD ("connect-tls", test_connect_tls);
@@ -1023,6 +1082,7 @@ main (int argc, char **argv)
   ADD ("connect-port", test_connect_port);
   ADD ("matcher-swap", test_matcher_swap);
   ADD ("allow-form", test_allow_form);
+  ADD ("parent", test_parent);
   ADD ("own-endpoints", test_own_endpoints);
   ADD ("bad-input", test_bad_input);
   ADD ("header-timeout", test_header_timeout);
