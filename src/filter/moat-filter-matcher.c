@@ -6,8 +6,9 @@
  * single pass over a queried host yields the hash of each of its
  * label-boundary suffixes ("com", "example.com", "ads.example.com").
  *
- * Slots are 8 bytes, a hash and a value, at a load of at most 0.7 (the table
- * size need not be a power of two: the hash is mapped with a multiply). Most
+ * Slots are 8 bytes, a hash and a value, at a load of at most 0.5, or 0.7
+ * for more than 256 k hosts (the table size need not be a power of two: the
+ * hash is mapped with a multiply). Most
  * hosts come from a single rule with no flags of its own (a hosts-file
  * entry, a plain `||host^`): their value is the host's offset in the list's
  * own bytes, tagged, and nothing else is stored for them; the key is
@@ -367,7 +368,12 @@ moat_filter_matcher_new (MoatFilterList *const *lists, guint n_lists)
     }
   /* Simple hosts need the offsets of all lists below the tag bit. */
   simple_ok = global < SIMPLE_TAG - 1;
-  self->n_slots = (guint32) MAX (16, total + total * 3 / 7 + 1);
+  /* A load of 0.5 keeps misses (most probes) short; past 256 k hosts, 0.7
+   * keeps a 1 M-host file within its memory budget. */
+  if (total <= 256 * 1024)
+    self->n_slots = (guint32) MAX (16, total * 2);
+  else
+    self->n_slots = (guint32) (total + total * 3 / 7 + 1);
   self->slots = g_new0 (Slot, self->n_slots);
 
   for (guint l = 0; l < n_lists; l++)
@@ -674,11 +680,16 @@ moat_filter_matcher_match_url (MoatFilterMatcher *self,
   req.type = type;
   req.host = host;
   req.host_len = host_len;
+  if (source_host != NULL && *source_host != '\0')
+    {
+      req.source = source_host;
+      req.source_len = strlen (source_host);
+    }
   if (type == MOAT_FILTER_RESOURCE_TYPE_DOCUMENT)
     req.party = MOAT_URL_PARTY_FIRST;
-  else if (source_host != NULL && *source_host != '\0')
+  else if (req.source != NULL)
     {
-      gsize n = strlen (source_host);
+      gsize n = req.source_len;
 
       if (host_len == n ? g_ascii_strncasecmp (host, source_host, n) == 0
                         : host_len > n && host[host_len - n - 1] == '.'
@@ -686,11 +697,6 @@ moat_filter_matcher_match_url (MoatFilterMatcher *self,
         req.party = MOAT_URL_PARTY_FIRST;
       else
         req.party = MOAT_URL_PARTY_THIRD;
-    }
-  if (source_host != NULL && *source_host != '\0')
-    {
-      req.source = source_host;
-      req.source_len = strlen (source_host);
     }
   if (req.party == MOAT_URL_PARTY_FIRST)
     qflags = MOAT_FILTER_QUERY_FIRST_PARTY;

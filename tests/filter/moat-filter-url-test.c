@@ -479,11 +479,14 @@ test_many_url_rules (Fixture *f, gconstpointer data)
         }
     }
   g_string_append (s, "/the-last-one/\n");
+  g_string_append (s, "  ||simple-last.example^  \r\n");
   list = add_list (f, "Junk", 0, s->str);
   g_assert_cmpuint (moat_filter_list_get_n_bad_lines (list), ==, 500000);
   compile (f);
   check (f, "http://x.example/the-last-one/", NULL, T (IMAGE), BLOCK, "/the-last-one/", 1000001);
   check (f, "http://x.example/junk4/a^x", NULL, T (IMAGE), BLOCK, "/junk4/*^x", 5);
+  /* A plain host's line and text are found again from the bytes. */
+  check (f, "http://a.simple-last.example/", NULL, T (IMAGE), BLOCK, "||simple-last.example^", 1000002);
   check (f, "http://j5.example/a.js", "s5.example", T (SCRIPT), BLOCK,
          "||j5.example^$script,domain=s5.example", 6);
   check (f, "http://j5.example/a.js", "s6.example", T (SCRIPT), NONE, NULL, 0);
