@@ -886,8 +886,15 @@ moat_lists_check (MoatLists      *self,
       return FALSE;
     }
 
-  check->verdict = moat_filter_matcher_match_host (self->matcher, host, -1,
-                                                   MOAT_FILTER_QUERY_NONE, &match);
+  /* A plain-HTTP URL is matched whole, as the proxy sees it; anything else
+   * (a host, or https:// whose path the proxy never sees) by its host. */
+  if (g_ascii_strncasecmp (target, "http://", 7) == 0)
+    check->verdict = moat_filter_matcher_match_url (self->matcher, target, strlen (target),
+                                                    host, strlen (host), NULL,
+                                                    MOAT_FILTER_RESOURCE_TYPE_UNKNOWN, &match);
+  else
+    check->verdict = moat_filter_matcher_match_host (self->matcher, host, -1,
+                                                     MOAT_FILTER_QUERY_NONE, &match);
   check->host = g_steal_pointer (&host);
   if (check->verdict != MOAT_FILTER_VERDICT_NONE)
     {

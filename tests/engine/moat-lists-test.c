@@ -47,7 +47,7 @@ fixture_set_up (Fixture *fixture, gconstpointer data)
   g_assert_no_error (error);
   fixture->assets = g_build_filename (fixture->dir, "assets", NULL);
   write_file (fixture->assets, "thirdparties/easylist/easylist.txt",
-              "! EasyList\n||ads.example^\n##.banner\n||bad$thirdpartyy\n");
+              "! EasyList\n||ads.example^\n##.banner\n||bad$thirdpartyy\n/banner/ad.js\n");
   write_file (fixture->assets, "thirdparties/easylist/easyprivacy.txt",
               "! EasyPrivacy\n||tracker.example^$third-party\n");
   write_file (fixture->assets, "thirdparties/urlhaus-filter/urlhaus-filter-online.txt",
@@ -150,7 +150,7 @@ test_defaults (Fixture *fixture, gconstpointer data)
   g_assert_true (info->loaded);
   g_assert_cmpint (info->category, ==, MOAT_FILTER_CATEGORY_ADS);
   g_assert_cmpint (info->kind, ==, MOAT_LIST_KIND_SYSTEM);
-  g_assert_cmpuint (info->n_rules, ==, 1);
+  g_assert_cmpuint (info->n_rules, ==, 2);
   g_assert_cmpuint (info->n_bad_lines, ==, 1);
   g_assert_cmpuint (info->bad_lines->len, ==, 1);
   g_assert_cmpuint (g_array_index (info->bad_lines, guint32, 0), ==, 4);
@@ -178,6 +178,10 @@ test_defaults (Fixture *fixture, gconstpointer data)
   assert_check (fixture, "examplebotnetdomain.com", MOAT_FILTER_VERDICT_BLOCK, "moat-c2",
                 "||examplebotnetdomain.com^", 5);
   assert_check (fixture, "example.org", MOAT_FILTER_VERDICT_NONE, NULL, NULL, 0);
+  /* A plain-HTTP URL is matched whole; a host alone cannot match a path rule. */
+  assert_check (fixture, "http://cdn.example.org/banner/ad.js", MOAT_FILTER_VERDICT_BLOCK,
+                "easylist", "/banner/ad.js", 5);
+  assert_check (fixture, "cdn.example.org", MOAT_FILTER_VERDICT_NONE, NULL, NULL, 0);
 }
 
 static void
