@@ -20,7 +20,12 @@ G_BEGIN_DECLS
  *   $badfilter, $match-case, $redirect= (still a block).
  * - Everything else that parses (paths, `*`, `|` anchors, `||host` without
  *   `^`, /regex/, type, $domain=, modifier and unsupported options like
- *   $popup) is a URL rule, kept with its line for the URL matcher.
+ *   $popup) is a URL rule, kept with its line for the URL matcher
+ *   (moat_filter_matcher_match_url()); as in Adblock Plus, `/…/` is a regex.
+ *   A bare line that starts or ends with `-` or `_` is a substring, not a host.
+ * - Host rules list the ones with flags of their own first, then the plain
+ *   ones (hosts-file entries, `||host^`), which only keep an offset into the
+ *   bytes: their rule text and line are found again on demand.
  * - An unknown or misspelled option makes the line bad (uBlock Origin drops
  *   such filters too). Cosmetic lines (##, #@#, #?#, #$#, #%#, ##+js, $$) are
  *   counted, `!`, `[Adblock …]` and `# ` lines are comments.
