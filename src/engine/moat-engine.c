@@ -577,6 +577,19 @@ on_proxy_always_allow_requested_cb (MoatProxy  *proxy,
 }
 
 static void
+on_notifier_allow_once_cb (MoatNotifier *notifier,
+                           const char   *host,
+                           MoatEngine   *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!moat_engine_allow_once (self, host, &error))
+    g_warning ("Cannot allow %s once: %s", host, error->message);
+  else
+    g_message ("Allowed %s once, from a notification", host);
+}
+
+static void
 on_lists_changed_cb (MoatLists  *lists,
                      MoatEngine *self)
 {
@@ -865,6 +878,8 @@ moat_engine_constructed (GObject *object)
                            G_CALLBACK (on_system_proxy_enabled_cb), self, 0);
 
   self->notifier = moat_notifier_new (self->settings);
+  g_signal_connect_object (self->notifier, "allow-once-requested",
+                           G_CALLBACK (on_notifier_allow_once_cb), self, 0);
   g_signal_connect_object (self->settings, "changed",
                            G_CALLBACK (on_settings_changed_cb), self, 0);
 

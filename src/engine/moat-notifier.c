@@ -34,6 +34,7 @@ struct _MoatNotifier
   GCancellable        *cancellable;
   NotifyNotification  *notification;   /* the last one shown, replaced by the next group */
   Group               *group;          /* the group being collected, or NULL */
+  char                *allow_host;     /* the host "Allow Once" on the shown notification lets through */
   guint                window_id;
 
   /* cached settings */
@@ -50,6 +51,7 @@ G_DEFINE_FINAL_TYPE (MoatNotifier, moat_notifier, G_TYPE_OBJECT)
 
 enum {
   SIGNAL_GROUP_SHOWN,
+  SIGNAL_ALLOW_ONCE,
   N_SIGNALS
 };
 
@@ -322,6 +324,12 @@ on_action_invoked_cb (NotifyNotification *notification,
   if (self == NULL)
     return;
   g_debug ("Notification action “%s” invoked", action);
+  if (g_strcmp0 (action, MOAT_NOTIFIER_ACTION_ALLOW_ONCE) == 0)
+    {
+      if (self->allow_host != NULL)
+        g_signal_emit (self, signals[SIGNAL_ALLOW_ONCE], 0, self->allow_host);
+      return;
+    }
   moat_notifier_show_activity (self, notify_notification_get_activation_token (notification));
 }
 
@@ -332,20 +340,43 @@ free_weak_ref (gpointer data)
   g_free (data);
 }
 
-static void
-add_actions (MoatNotifier *self, NotifyNotification *notification)
+/* A group of proxy blocks of one host only can be undone from the
+ * notification: that host is returned, else NULL. */
+static const char *
+group_allow_host (Group *group)
 {
-  const char *names[] = { "default", MOAT_NOTIFIER_ACTION_SHOW_ACTIVITY };
+  if (group->first == NULL || group->first->source != MOAT_EVENT_SOURCE_PROXY ||
+      group->n_blocked != group->n_events || g_hash_table_size (group->subjects) != 1 ||
+      group->first->subject[0] == '\0')
+    return NULL;
+  return group->first->subject;
+}
 
+static void
+add_action (MoatNotifier       *self,
+            NotifyNotification *notification,
+            const char         *name,
+            const char         *label)
+{
+  GWeakRef *weak = g_new0 (GWeakRef, 1);
+
+  g_weak_ref_init (weak, self);
+  notify_notification_add_action (notification, name, label, on_action_invoked_cb, weak,
+                                  free_weak_ref);
+}
+
+static void
+add_actions (MoatNotifier       *self,
+             NotifyNotification *notification,
+             const char         *allow_host)
+{
   notify_notification_clear_actions (notification);
-  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
-    {
-      GWeakRef *weak = g_new0 (GWeakRef, 1);
-
-      g_weak_ref_init (weak, self);
-      notify_notification_add_action (notification, names[i], _("Show Activity"),
-                                      on_action_invoked_cb, weak, free_weak_ref);
-    }
+  add_action (self, notification, "default", _("Show Activity"));
+  add_action (self, notification, MOAT_NOTIFIER_ACTION_SHOW_ACTIVITY, _("Show Activity"));
+  g_free (self->allow_host);
+  self->allow_host = g_strdup (allow_host);
+  if (allow_host != NULL)
+    add_action (self, notification, MOAT_NOTIFIER_ACTION_ALLOW_ONCE, _("Allow Once"));
 }
 
 static void
@@ -388,7 +419,7 @@ show_group (MoatNotifier *self)
   notify_notification_set_hint_string (self->notification, "desktop-entry", APP_ID);
   notify_notification_set_category (self->notification, "x-moat.threat");
   notify_notification_set_urgency (self->notification, urgency_for (group->max_severity));
-  add_actions (self, self->notification);
+  add_actions (self, self->notification, group_allow_host (group));
 
   g_debug ("Notifying a group of %u events: %s", group->n_events, title);
   self->show_in_flight = TRUE;
@@ -531,6 +562,7 @@ moat_notifier_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->settings, self);
   g_clear_object (&self->settings);
   g_clear_object (&self->notification);
+  g_clear_pointer (&self->allow_host, g_free);
   g_clear_object (&self->cancellable);
 
   G_OBJECT_CLASS (moat_notifier_parent_class)->dispose (object);
@@ -549,6 +581,19 @@ moat_notifier_class_init (MoatNotifierClass *klass)
                   G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL,
                   G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_BOOLEAN);
+
+  /**
+   * MoatNotifier::allow-once-requested:
+   * @host: the host the user chose to let through once
+   *
+   * The user pressed "Allow Once" on a notification about blocks of @host.
+   */
+  signals[SIGNAL_ALLOW_ONCE] =
+    g_signal_new ("allow-once-requested",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void

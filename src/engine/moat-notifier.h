@@ -14,6 +14,7 @@ G_BEGIN_DECLS
 #define MOAT_NOTIFIER_GUI_BUS_NAME "io.github.moatproject.Moat.App"
 #define MOAT_NOTIFIER_GUI_OBJECT_PATH "/io/github/moatproject/Moat/App"
 #define MOAT_NOTIFIER_ACTION_SHOW_ACTIVITY "show-activity"
+#define MOAT_NOTIFIER_ACTION_ALLOW_ONCE "allow-once"
 
 typedef enum {
   MOAT_NOTIFY_FLAGS_NONE = 0,

@@ -268,6 +268,9 @@ test_notifier_burst (Fixture       *fixture,
   g_assert_true (g_strv_contains ((const char * const *) call->actions, "default"));
   g_assert_true (g_strv_contains ((const char * const *) call->actions,
                                   MOAT_NOTIFIER_ACTION_SHOW_ACTIVITY));
+  /* Many hosts: nothing single to allow. */
+  g_assert_false (g_strv_contains ((const char * const *) call->actions,
+                                   MOAT_NOTIFIER_ACTION_ALLOW_ONCE));
 }
 
 static void
@@ -397,6 +400,53 @@ test_notifier_action (Fixture       *fixture,
 }
 
 static void
+on_allow_once_cb (MoatNotifier *notifier, const char *host, GPtrArray *hosts)
+{
+  g_ptr_array_add (hosts, g_strdup (host));
+}
+
+static gboolean
+has_allowed (gpointer data)
+{
+  return ((GPtrArray *) data)->len > 0;
+}
+
+/* Blocks of one host offer "Allow Once", which names that host. */
+static void
+test_notifier_allow_once (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  g_autoptr(GPtrArray) hosts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  NotifyCall *call;
+
+  g_signal_connect (fixture->notifier, "allow-once-requested", G_CALLBACK (on_allow_once_cb), hosts);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(MoatEvent) event = make_event ("content.malware", MOAT_SEVERITY_HIGH,
+                                               "cdn.evil.example", "blocked");
+
+      moat_notifier_add_event (fixture->notifier, event, MOAT_NOTIFY_FLAGS_NONE);
+    }
+  wait_for_group (fixture);
+  g_assert_cmpuint (fixture->calls->len, ==, 1);
+  call = g_ptr_array_index (fixture->calls, 0);
+  g_assert_true (g_strv_contains ((const char * const *) call->actions,
+                                  MOAT_NOTIFIER_ACTION_ALLOW_ONCE));
+
+  g_dbus_connection_emit_signal (fixture->server, NULL, "/org/freedesktop/Notifications",
+                                 "org.freedesktop.Notifications", "ActionInvoked",
+                                 g_variant_new ("(us)", call->id, MOAT_NOTIFIER_ACTION_ALLOW_ONCE),
+                                 &error);
+  g_assert_no_error (error);
+  moat_test_wait_until (has_allowed, hosts);
+  g_assert_cmpuint (hosts->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (hosts, 0), ==, "cdn.evil.example");
+  /* Allowing does not open the GUI. */
+  g_assert_cmpuint (fixture->activated->len, ==, 0);
+}
+
+static void
 test_notifier_no_server (Fixture       *fixture,
                          gconstpointer  user_data)
 {
@@ -453,6 +503,7 @@ main (int   argc,
   ADD ("/moat/notifier/always-and-disabled", test_notifier_always_and_disabled);
   ADD ("/moat/notifier/replaces", test_notifier_replaces);
   ADD ("/moat/notifier/action", test_notifier_action);
+  ADD ("/moat/notifier/allow-once", test_notifier_allow_once);
 #undef ADD
   g_test_add ("/moat/notifier/no-server", Fixture, "no-server", fixture_set_up,
               test_notifier_no_server, fixture_tear_down);
