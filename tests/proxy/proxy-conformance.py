@@ -691,6 +691,12 @@ def main():
         return 0
 
     suite = Suite(args)
+    try:
+        connect(suite.proxy, timeout=2).close()
+    except OSError as e:
+        print("cannot connect to the proxy at %s: %s" % (args.proxy, e.strerror or e),
+              file=sys.stderr)
+        return 2
     started = time.monotonic()
     results = suite.run(args.only)
     passed = sum(1 for r in results if r["pass"])
