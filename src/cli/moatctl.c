@@ -88,6 +88,7 @@ help_text (void)
            "  moatctl lists enable|disable ID\n"
            "  moatctl lists add URL|FILE --category CATEGORY [--name NAME]\n"
            "  moatctl lists remove ID\n"
+           "  moatctl lists update\n"
            "  moatctl lists category CATEGORY on|off\n"
            "  moatctl [--json] allow|block [--remove] [HOST]\n"
            "  moatctl protect [on|off]\n"
@@ -104,7 +105,8 @@ help_text (void)
            "                    and the category, list and exact rule that decided.\n"
            "  lists             The filter lists, whether each is used, its rules and\n"
            "                    the lines it could not read; enable, disable, add (a\n"
-           "                    URL to subscribe to or a list file), remove, or turn a\n"
+           "                    URL to subscribe to or a list file), remove, update\n"
+           "                    (download subscriptions now), or turn a\n"
            "                    whole category on or off. Categories: ads, trackers,\n"
            "                    malware, phishing, scam, c2, adult, gambling, custom.\n"
            "  allow, block      Put HOST and its subdomains on your allow- or block-list\n"
@@ -461,6 +463,24 @@ set_protect_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 }
 
 static void
+update_lists_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Ctl *ctl = user_data;
+  g_autoptr(GVariant) reply = call_finish (ctl, result);
+  g_autofree char *line = NULL;
+  guint started;
+
+  if (reply == NULL)
+    return;
+  g_variant_get (reply, "(u)", &started);
+  line = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Downloading %u subscribed list.",
+                                       "Downloading %u subscribed lists.", started), started);
+  write_out (line);
+  write_out ("\n");
+  done (ctl);
+}
+
+static void
 run_lists (Ctl *ctl)
 {
   const char *verb = ctl->args[0];
@@ -475,6 +495,8 @@ run_lists (Ctl *ctl)
                                          ctl->name != NULL ? ctl->name : ""), add_list_cb);
   else if (g_str_equal (verb, "remove"))
     call (ctl, "RemoveList", g_variant_new ("(s)", ctl->args[1]), void_cb);
+  else if (g_str_equal (verb, "update"))
+    call (ctl, "UpdateLists", NULL, update_lists_cb);
   else /* category */
     call (ctl, "SetCategoryEnabled",
           g_variant_new ("(sb)", ctl->args[1], g_str_equal (ctl->args[2], "on")), void_cb);
@@ -981,7 +1003,7 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
         }
       break;
     case COMMAND_LISTS:
-      if (n_args == 0)
+      if (n_args == 0 || (n_args == 1 && g_str_equal (ctl->args[0], "update")))
         break;
       if ((g_str_equal (ctl->args[0], "enable") || g_str_equal (ctl->args[0], "disable") ||
            g_str_equal (ctl->args[0], "remove")) && n_args == 2)
@@ -1008,7 +1030,7 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
       if (g_str_equal (ctl->args[0], "category") && n_args == 3 &&
           (g_str_equal (ctl->args[2], "on") || g_str_equal (ctl->args[2], "off")))
         break;
-      fail (ctl, EXIT_USAGE, _("Use “lists”, “lists enable|disable|remove ID”, "
+      fail (ctl, EXIT_USAGE, _("Use “lists”, “lists update”, “lists enable|disable|remove ID”, "
                                "“lists add URL|FILE --category CATEGORY” or "
                                "“lists category CATEGORY on|off”"));
       goto out;

@@ -595,6 +595,21 @@ on_handle_remove_user_host_cb (MoatDBusMoat1         *skeleton,
 }
 
 static gboolean
+on_handle_update_lists_cb (MoatDBusMoat1         *skeleton,
+                           GDBusMethodInvocation *invocation,
+                           MoatDaemon            *self)
+{
+  GError *error = NULL;
+  int started = moat_lists_update (moat_engine_get_lists (self->engine), &error);
+
+  if (started < 0)
+    return_error (invocation, error);
+  else
+    moat_dbus_moat1_complete_update_lists (skeleton, invocation, (guint) started);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
 on_handle_allow_once_cb (MoatDBusMoat1         *skeleton,
                          GDBusMethodInvocation *invocation,
                          const char            *arg_host,
@@ -844,6 +859,8 @@ moat_daemon_new (MoatEngine *engine)
                     G_CALLBACK (on_handle_add_user_host_cb), self);
   g_signal_connect (self->skeleton, "handle-remove-user-host",
                     G_CALLBACK (on_handle_remove_user_host_cb), self);
+  g_signal_connect (self->skeleton, "handle-update-lists",
+                    G_CALLBACK (on_handle_update_lists_cb), self);
   g_signal_connect (self->skeleton, "handle-allow-once",
                     G_CALLBACK (on_handle_allow_once_cb), self);
   g_signal_connect (self->skeleton, "handle-set-protect-computer",

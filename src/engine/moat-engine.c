@@ -648,6 +648,18 @@ apply_proxy_settings (MoatEngine *self)
   moat_proxy_set_parent (self->proxy, parent_host, parent_port);
 }
 
+/* List downloads go direct, or through the company's gateway: never through
+ * the desktop's proxy settings, which may point at Moat itself. */
+static void
+apply_fetch_proxy (MoatEngine *self)
+{
+  g_autofree char *parent = g_settings_get_string (self->settings, "parent-proxy");
+  g_autofree char *uri = parent[0] != '\0' ? g_strconcat ("http://", parent, NULL) : NULL;
+  g_autoptr(GProxyResolver) resolver = g_simple_proxy_resolver_new (uri, NULL);
+
+  moat_lists_set_proxy_resolver (self->lists, resolver);
+}
+
 static void
 start_proxy (MoatEngine *self)
 {
@@ -698,7 +710,10 @@ on_settings_changed_cb (GSettings  *settings,
     apply_retention (self);
   else if (g_str_equal (key, "allow-local-hosts") || g_str_equal (key, "connect-ports") ||
            g_str_equal (key, "parent-proxy"))
-    apply_proxy_settings (self);
+    {
+      apply_proxy_settings (self);
+      apply_fetch_proxy (self);
+    }
   else if (g_str_equal (key, "protect-computer"))
     {
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROTECT_COMPUTER]);
@@ -782,7 +797,12 @@ lists_loaded_cb (GObject      *object,
       g_warning ("Cannot load the filter lists: %s", error->message);
     }
   if (!self->shut_down && self->proxy == NULL)
-    start_proxy (self);
+    {
+      start_proxy (self);
+      /* Subscriptions are fetched (when allowed) once protection runs. */
+      apply_fetch_proxy (self);
+      moat_lists_start_updates (self->lists);
+    }
 }
 
 static void

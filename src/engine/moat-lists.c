@@ -10,7 +10,9 @@
 #include "moat-engine-resources.h"
 #include "moat-error.h"
 #include "moat-host.h"
+#include "moat-list-fetcher.h"
 
+#include <errno.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -59,6 +61,7 @@ typedef struct {
   char                *path;      /* the file to read, or NULL */
   GBytes              *bytes;     /* or the bytes themselves */
   char                *missing;   /* why there is nothing to read, or NULL */
+  char                *fetch_error; /* why the last download failed, or NULL */
   gboolean             enabled;
 } ListSpec;
 
@@ -93,6 +96,10 @@ struct _MoatLists
   GHashTable        *list_ids;      /* MoatFilterList * -> id (char *), for the matcher's lists */
   GPtrArray         *waiting;       /* GTask: loads asked for while one runs */
   GCancellable      *cancellable;
+  MoatListFetcher   *fetcher;
+  GHashTable        *fetch_errors;  /* subscription id -> why its last update failed */
+  GHashTable        *fetching;      /* subscription id -> TRUE while it downloads */
+  guint              update_id;
 
   guint64            generation;
   guint              reload_id;
@@ -110,6 +117,7 @@ enum {
 static guint signals[N_SIGNALS];
 
 static void start_load (MoatLists *self);
+static void schedule_reload (MoatLists *self);
 
 const char *
 moat_list_kind_to_string (MoatListKind kind)
@@ -181,6 +189,7 @@ list_spec_free (ListSpec *spec)
   g_free (spec->path);
   g_clear_pointer (&spec->bytes, g_bytes_unref);
   g_free (spec->missing);
+  g_free (spec->fetch_error);
   g_free (spec);
 }
 
@@ -367,9 +376,13 @@ snapshot_specs (MoatLists *self)
                 !g_strv_contains ((const char * const *) disabled, id);
       spec = spec_new (id, b[0] != '\0' ? b : a, MOAT_LIST_KIND_SUBSCRIPTION, category, a, enabled);
       spec->path = subscription_cache_path (self, id);
-      spec->missing = g_settings_get_boolean (self->settings, "list-updates-allowed")
-        ? g_strdup (_("Not downloaded yet."))
-        : g_strdup (_("Not downloaded: list updates over the network are turned off."));
+      if (g_hash_table_contains (self->fetch_errors, id))
+        spec->missing = g_strdup (g_hash_table_lookup (self->fetch_errors, id));
+      else if (g_settings_get_boolean (self->settings, "list-updates-allowed"))
+        spec->missing = g_strdup (_("Not downloaded yet."));
+      else
+        spec->missing = g_strdup (_("Not downloaded: list updates over the network are turned off."));
+      spec->fetch_error = g_strdup (g_hash_table_lookup (self->fetch_errors, id));
       g_ptr_array_add (specs, spec);
     }
 
@@ -513,6 +526,9 @@ load_in_thread (GTask        *task,
         continue;
 
       list = load_one (spec, data->cache, info);
+      if (list != NULL && spec->fetch_error != NULL)
+        /* The last good copy stays in use; say why it is not newer. */
+        info->error = g_strdup (spec->fetch_error);
       if (list == NULL)
         {
           g_debug ("List %s not loaded: %s", spec->id, info->error);
@@ -641,6 +657,149 @@ schedule_reload (MoatLists *self)
   self->reload_id = g_timeout_add (MOAT_LISTS_RELOAD_DELAY_MS, reload_cb, self);
 }
 
+/* ---- Subscriptions ---- */
+
+typedef struct {
+  MoatLists *self;   /* owned */
+  char      *id;
+  char      *url;
+} FetchData;
+
+static void
+fetch_data_free (FetchData *data)
+{
+  g_object_unref (data->self);
+  g_free (data->id);
+  g_free (data->url);
+  g_free (data);
+}
+
+static void
+fetched_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  FetchData *data = user_data;
+  MoatLists *self = data->self;
+  g_autoptr(GError) error = NULL;
+  MoatListFetchResult fetch_result;
+  gint64 mtime = 0;
+
+  g_hash_table_remove (self->fetching, data->id);
+  if (!moat_list_fetcher_fetch_finish (MOAT_LIST_FETCHER (object), result, &fetch_result, &mtime,
+                                       &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_message ("Cannot update the list %s: %s", data->url, error->message);
+          g_hash_table_replace (self->fetch_errors, g_strdup (data->id),
+                                g_strdup_printf (_("The last update failed: %s"), error->message));
+          schedule_reload (self);
+        }
+      fetch_data_free (data);
+      return;
+    }
+  g_debug ("List %s: %s", data->url,
+           fetch_result == MOAT_LIST_FETCH_UPDATED ? "updated" : "not modified");
+  g_hash_table_remove (self->fetch_errors, data->id);
+  schedule_reload (self);
+  fetch_data_free (data);
+}
+
+static void
+fetch_one (MoatLists *self, const char *id, const char *url)
+{
+  g_autofree char *path = subscription_cache_path (self, id);
+  g_autofree char *dir = g_path_get_dirname (path);
+  FetchData *data;
+
+  if (g_hash_table_contains (self->fetching, id))
+    return;
+  /* Small, and only when a download is due. */
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      g_warning ("Cannot create %s: %s", dir, g_strerror (errno));
+      return;
+    }
+  data = g_new0 (FetchData, 1);
+  data->self = g_object_ref (self);
+  data->id = g_strdup (id);
+  data->url = g_strdup (url);
+  g_hash_table_add (self->fetching, g_strdup (id));
+  moat_list_fetcher_fetch_async (self->fetcher, url, path, self->cancellable, fetched_cb, data);
+}
+
+/* Downloads every subscription whose copy is missing or older than the
+ * update interval (all of them when @force). Returns how many started. */
+static guint
+update_subscriptions (MoatLists *self, gboolean force)
+{
+  g_autoptr(GVariant) subscriptions = g_settings_get_value (self->settings, "subscriptions");
+  gint64 max_age = (gint64) g_settings_get_uint (self->settings, "list-update-hours") * 3600;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  GVariantIter iter;
+  const char *url, *name, *category;
+  guint started = 0;
+
+  if (!g_settings_get_boolean (self->settings, "list-updates-allowed"))
+    return 0;
+  g_variant_iter_init (&iter, subscriptions);
+  while (g_variant_iter_next (&iter, "(&s&s&s)", &url, &name, &category))
+    {
+      g_autofree char *id = make_id ("sub", url);
+      g_autofree char *path = subscription_cache_path (self, id);
+      GStatBuf st;
+
+      if (!force && g_stat (path, &st) == 0 && now - (gint64) st.st_mtime < max_age)
+        continue;
+      fetch_one (self, id, url);
+      started++;
+    }
+  return started;
+}
+
+static gboolean
+update_timer_cb (gpointer user_data)
+{
+  update_subscriptions (MOAT_LISTS (user_data), FALSE);
+  return G_SOURCE_CONTINUE;
+}
+
+/**
+ * moat_lists_update:
+ * @error: MOAT_ERROR_PERMISSION_DENIED when list updates are off
+ *
+ * Downloads every subscription now. The lists reload as copies arrive.
+ *
+ * Returns: how many downloads started, or -1 with @error set
+ */
+int
+moat_lists_update (MoatLists  *self,
+                   GError    **error)
+{
+  g_return_val_if_fail (MOAT_IS_LISTS (self), -1);
+
+  if (!g_settings_get_boolean (self->settings, "list-updates-allowed"))
+    {
+      g_set_error_literal (error, MOAT_ERROR, MOAT_ERROR_PERMISSION_DENIED,
+                           _("List updates over the network are turned off."));
+      return -1;
+    }
+  return (int) update_subscriptions (self, TRUE);
+}
+
+/* Checks every hour which subscriptions are due; the first check runs now. */
+void
+moat_lists_start_updates (MoatLists *self)
+{
+  g_return_if_fail (MOAT_IS_LISTS (self));
+
+  if (self->update_id != 0)
+    return;
+  self->update_id = g_timeout_add_seconds (3600, update_timer_cb, self);
+  update_subscriptions (self, FALSE);
+}
+
 static void
 on_settings_changed_cb (GSettings  *settings,
                         const char *key,
@@ -653,6 +812,11 @@ on_settings_changed_cb (GSettings  *settings,
 
   if (g_strv_contains (keys, key))
     schedule_reload (self);
+  /* A new subscription, or updates just allowed: fetch what is due. */
+  if (self->update_id != 0 &&
+      (g_str_equal (key, "subscriptions") || g_str_equal (key, "list-updates-allowed") ||
+       g_str_equal (key, "list-update-hours")))
+    update_subscriptions (self, FALSE);
 }
 
 static void
@@ -662,6 +826,8 @@ moat_lists_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->reload_id, g_source_remove);
+  g_clear_handle_id (&self->update_id, g_source_remove);
+  g_clear_object (&self->fetcher);
   if (self->settings != NULL)
     g_signal_handlers_disconnect_by_data (self->settings, self);
   g_clear_object (&self->settings);
@@ -680,6 +846,8 @@ moat_lists_finalize (GObject *object)
   g_clear_pointer (&self->matcher, moat_filter_matcher_unref);
   g_clear_pointer (&self->infos, g_ptr_array_unref);
   g_clear_pointer (&self->list_ids, g_hash_table_unref);
+  g_clear_pointer (&self->fetch_errors, g_hash_table_unref);
+  g_clear_pointer (&self->fetching, g_hash_table_unref);
   g_strfreev (self->command_line_files);
   g_free (self->data_dir);
   g_free (self->assets_dir);
@@ -713,6 +881,9 @@ moat_lists_init (MoatLists *self)
   self->cache = cache_new ();
   self->infos = g_ptr_array_new_with_free_func ((GDestroyNotify) moat_list_info_free);
   self->list_ids = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  self->fetch_errors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->fetching = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->fetcher = moat_list_fetcher_new ();
   self->matcher = moat_filter_matcher_new (NULL, 0);
   self->assets_dir = g_strdup (assets != NULL && assets[0] != '\0'
                                ? assets : MOAT_LISTS_DEFAULT_ASSETS_DIR);
@@ -737,6 +908,17 @@ moat_lists_new (GSettings  *settings,
   self->data_dir = g_strdup (data_dir);
   g_signal_connect (settings, "changed", G_CALLBACK (on_settings_changed_cb), self);
   return self;
+}
+
+/* How subscriptions are downloaded: directly, or through the company's
+ * parent proxy; never through the desktop's settings, which may point at
+ * Moat itself. */
+void
+moat_lists_set_proxy_resolver (MoatLists      *self,
+                               GProxyResolver *resolver)
+{
+  g_return_if_fail (MOAT_IS_LISTS (self));
+  moat_list_fetcher_set_proxy_resolver (self->fetcher, resolver);
 }
 
 /* Where the system's uBlock Origin assets are (tests point it elsewhere). */

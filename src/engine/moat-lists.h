@@ -94,6 +94,12 @@ gboolean           moat_lists_check              (MoatLists           *self,
                                                   MoatListCheck       *check,
                                                   GError             **error);
 
+void               moat_lists_set_proxy_resolver (MoatLists           *self,
+                                                  GProxyResolver      *resolver);
+void               moat_lists_start_updates      (MoatLists           *self);
+int                moat_lists_update             (MoatLists           *self,
+                                                  GError             **error);
+
 gboolean           moat_lists_set_enabled        (MoatLists           *self,
                                                   const char          *id,
                                                   gboolean             enabled,

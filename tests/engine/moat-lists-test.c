@@ -8,6 +8,7 @@
 #include "moat-test-utils.h"
 
 #include <glib/gstdio.h>
+#include <libsoup/soup.h>
 #include <string.h>
 
 typedef struct {
@@ -335,6 +336,104 @@ test_command_line (Fixture *fixture, gconstpointer data)
   g_assert_null (find_info (infos, "easylist"));
 }
 
+typedef struct {
+  guint status;
+  char *body;
+  guint requests;
+} Served;
+
+static void
+serve_cb (SoupServer        *server,
+          SoupServerMessage *msg,
+          const char        *path,
+          GHashTable        *query,
+          gpointer           user_data)
+{
+  Served *served = user_data;
+
+  served->requests++;
+  soup_server_message_set_status (msg, served->status, NULL);
+  if (served->status == 200)
+    soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_COPY, served->body,
+                                      strlen (served->body));
+}
+
+static gboolean
+info_has_error (gpointer data)
+{
+  gpointer *args = data;
+  g_autoptr(GPtrArray) infos = moat_lists_dup_infos (args[0]);
+  MoatListInfo *info = find_info (infos, args[1]);
+
+  return info != NULL && info->error != NULL && info->loaded;
+}
+
+/* Subscriptions come from a local server only when updates are allowed; a
+ * failed update keeps the last good copy in use and says so. */
+static void
+test_subscription (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(SoupServer) server = soup_server_new (NULL, NULL);
+  Served served = { 200, g_strdup ("||subscribed.example^\n"), 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *id = NULL;
+  g_autoptr(GSList) uris = NULL;
+  guint64 generation;
+  gpointer args[2];
+
+  soup_server_add_handler (server, "/list.txt", serve_cb, &served, NULL);
+  soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (server);
+  url = g_strdup_printf ("http://127.0.0.1:%d/list.txt", g_uri_get_port (uris->data));
+  g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify) g_uri_unref);
+
+  load (fixture);
+  moat_lists_start_updates (fixture->lists);
+  generation = moat_lists_get_generation (fixture->lists);
+  id = moat_lists_add (fixture->lists, url, MOAT_FILTER_CATEGORY_MALWARE, "Local", &error);
+  g_assert_no_error (error);
+  wait_reload (fixture, generation);
+  /* Updates are off by default: nothing was fetched, and asking fails. */
+  g_assert_cmpuint (served.requests, ==, 0);
+  g_assert_cmpint (moat_lists_update (fixture->lists, &error), ==, -1);
+  g_assert_error (error, MOAT_ERROR, MOAT_ERROR_PERMISSION_DENIED);
+  g_clear_error (&error);
+  assert_check (fixture, "subscribed.example", MOAT_FILTER_VERDICT_NONE, NULL, NULL, 0);
+
+  g_settings_set_boolean (fixture->settings, "list-updates-allowed", TRUE);
+  /* Fetched at once, then loaded. */
+  {
+    MoatListCheck check;
+
+    for (;;)
+      {
+        g_assert_true (moat_lists_check (fixture->lists, "subscribed.example", &check, NULL));
+        if (check.verdict == MOAT_FILTER_VERDICT_BLOCK)
+          break;
+        moat_list_check_clear (&check);
+        g_main_context_iteration (NULL, TRUE);
+      }
+    g_assert_cmpstr (check.list_id, ==, id);
+    g_assert_cmpstr (check.rule, ==, "||subscribed.example^");
+    moat_list_check_clear (&check);
+  }
+  g_assert_cmpuint (served.requests, ==, 1);
+
+  /* The server fails: the copy from before stays in use, with the reason. */
+  served.status = 500;
+  g_assert_cmpint (moat_lists_update (fixture->lists, &error), ==, 1);
+  g_assert_no_error (error);
+  args[0] = fixture->lists;
+  args[1] = id;
+  moat_test_wait_until (info_has_error, args);
+  assert_check (fixture, "subscribed.example", MOAT_FILTER_VERDICT_BLOCK, id,
+                "||subscribed.example^", 1);
+  g_settings_reset (fixture->settings, "list-updates-allowed");
+  g_free (served.body);
+}
+
 static void
 test_check_errors (Fixture *fixture, gconstpointer data)
 {
@@ -369,6 +468,7 @@ main (int argc, char *argv[])
   ADD ("/moat/lists/files", test_files);
   ADD ("/moat/lists/command-line", test_command_line);
   ADD ("/moat/lists/check-errors", test_check_errors);
+  ADD ("/moat/lists/subscription", test_subscription);
 #undef ADD
 
   return g_test_run ();
