@@ -59,6 +59,7 @@
 #define TOKEN_LIFETIME_S    3600
 #define REASON_MAX          200
 #define TUNNEL_PIPE_SIZE    (256 * 1024)
+#define PAGE_CACHE_US       (60 * G_USEC_PER_SEC)
 
 enum { KIND_LISTENER, KIND_WAKE, KIND_CLIENT, KIND_UPSTREAM };
 
@@ -281,6 +282,9 @@ struct _MoatProxyLoop
   guint                  tunnel_ms;
   guint8                 secret[32];
   gint64                 last_debug;
+  GBytes                *page;          /* the last block page */
+  MoatProxyBlock        *page_block;    /* what it was for */
+  gint64                 page_made;
 };
 
 static Handle listener_handle = { KIND_LISTENER };
@@ -1896,15 +1900,34 @@ request_party (const MoatHttpRequest *req, const char *host)
   return g_str_equal (a, b) ? MOAT_FILTER_QUERY_FIRST_PARTY : MOAT_FILTER_QUERY_THIRD_PARTY;
 }
 
+static gboolean
+same_block_page (const MoatProxyBlock *a, const MoatProxyBlock *b)
+{
+  return a->reason == b->reason && a->port == b->port && a->category == b->category &&
+         a->line == b->line && g_strcmp0 (a->host, b->host) == 0 && g_strcmp0 (a->url, b->url) == 0 &&
+         g_strcmp0 (a->list_name, b->list_name) == 0 && g_strcmp0 (a->rule, b->rule) == 0;
+}
+
+/* The page for @block. The last one is kept for a minute (its token stays
+ * valid for an hour): a page that keeps asking for a blocked resource costs
+ * a comparison instead of an HMAC and 5 KiB of HTML each time. */
 static GBytes *
-render_block_page (MoatProxyLoop *loop, const MoatProxyBlock *block)
+render_block_page (MoatProxyLoop *loop, MoatProxyBlock *block)
 {
   g_autofree char *token = NULL;
 
+  if (loop->page_block != NULL && loop->now - loop->page_made < PAGE_CACHE_US &&
+      same_block_page (loop->page_block, block))
+    return g_bytes_ref (loop->page);
   if (block->reason == MOAT_PROXY_BLOCK_FILTER)
     token = moat_block_page_make_token (loop->secret, sizeof loop->secret, block->host,
                                         g_get_real_time () / G_USEC_PER_SEC + TOKEN_LIFETIME_S);
-  return moat_block_page_render (block, loop->origin, token);
+  g_clear_pointer (&loop->page, g_bytes_unref);
+  g_clear_pointer (&loop->page_block, moat_proxy_block_free);
+  loop->page = moat_block_page_render (block, loop->origin, token);
+  loop->page_made = loop->now;
+  loop->page_block = block;   /* takes it */
+  return g_bytes_ref (loop->page);
 }
 
 /* A blocked plain-HTTP request: the block page; a CONNECT: a short 403. */
@@ -1925,7 +1948,7 @@ answer_block (MoatProxyLoop *loop, Conn *c, const MoatHttpRequest *req, MoatProx
     }
   else
     {
-      g_autoptr(GBytes) page = render_block_page (loop, block);
+      g_autoptr(GBytes) page = render_block_page (loop, g_steal_pointer (&block));
       gsize size;
       const char *data = g_bytes_get_data (page, &size);
 
@@ -3078,6 +3101,8 @@ moat_proxy_loop_free (MoatProxyLoop *loop)
     close (loop->reserve_fd);
   close (loop->listen_fd);
   g_clear_pointer (&loop->matcher, moat_filter_matcher_unref);
+  g_clear_pointer (&loop->page, g_bytes_unref);
+  g_clear_pointer (&loop->page_block, moat_proxy_block_free);
   g_free (loop->heap);
   g_free (loop->scratch);
   g_free (loop->decode);
