@@ -180,6 +180,17 @@ test_regex (Fixture *f, gconstpointer data)
   check (f, "http://x.example/(unclosed/", NULL, T (IMAGE), NONE, NULL, 0);
   check (f, "http://x.example/Mixed1", NULL, T (IMAGE), BLOCK, "/Mixed[0-9]/$match-case", 4);
   check (f, "http://x.example/mixed1", NULL, T (IMAGE), NONE, NULL, 0);
+  /* A catastrophic regex gives up at its step limit: no match, no hang. */
+  {
+    g_autoptr(GString) url = g_string_new ("http://x.example/");
+
+    add_list (f, "Hostile regex", 0, "/(a+)+$/\n/^https?:\\/\\/x\\.example\\/(a|aa)+b/\n");
+    compile (f);
+    for (guint i = 0; i < 4000; i++)
+      g_string_append_c (url, 'a');
+    g_string_append_c (url, '!');
+    check (f, url->str, NULL, T (IMAGE), NONE, NULL, 0);
+  }
 }
 
 static void
