@@ -492,7 +492,8 @@ foreach_regex_token (Builder *b, const char *p, gsize len, TokenFunc fn, gpointe
           gsize k = i + 1, d = 1;
           gboolean alternation = FALSE;
 
-          /* A group with an alternation is one opaque atom. */
+          /* A group with an alternation is one opaque atom, with no
+           * boundary on either side. */
           for (; k < len && d > 0; k++)
             {
               if (p[k] == '\\')
@@ -504,6 +505,10 @@ foreach_regex_token (Builder *b, const char *p, gsize len, TokenFunc fn, gpointe
               else if (p[k] == '|' && d == 1)
                 alternation = TRUE;
             }
+          /* So are lookarounds and other (?…) groups but (?:…): they
+           * consume nothing, or something we cannot follow. */
+          if (i + 1 < len && p[i + 1] == '?' && !(i + 2 < len && p[i + 2] == ':'))
+            alternation = TRUE;
           if (alternation)
             {
               run_len = 0;

@@ -180,6 +180,10 @@ test_regex (Fixture *f, gconstpointer data)
   check (f, "http://x.example/(unclosed/", NULL, T (IMAGE), NONE, NULL, 0);
   check (f, "http://x.example/Mixed1", NULL, T (IMAGE), BLOCK, "/Mixed[0-9]/$match-case", 4);
   check (f, "http://x.example/mixed1", NULL, T (IMAGE), NONE, NULL, 0);
+  /* A lookahead consumes nothing: "abc" is not a token of its own here. */
+  add_list (f, "Lookahead", 0, "/xy(?=.*\\/)abc\\//\n");
+  compile (f);
+  check (f, "http://x.example/xyabc/", NULL, T (IMAGE), BLOCK, "/xy(?=.*\\/)abc\\//", 1);
   /* A catastrophic regex gives up at its step limit: no match, no hang. */
   {
     g_autoptr(GString) url = g_string_new ("http://x.example/");
