@@ -506,6 +506,15 @@ run_next (MoatSystemProxy *self)
   switch (data->kind)
     {
     case OP_ENABLE:
+      for (guint i = 0; i < G_N_ELEMENTS (changed_keys); i++)
+        if (!g_settings_is_writable (self->settings, changed_keys[i]))
+          {
+            error = g_error_new (MOAT_ERROR, MOAT_ERROR_PERMISSION_DENIED,
+                                 "The desktop’s proxy setting “%s” is locked (by the "
+                                 "administrator?)", changed_keys[i]);
+            finish_op (self, error);
+            return;
+          }
       if (self->enabled && points_at (self, self->pac_url))
         {
           /* Already pointing at Moat: keep what was saved, change the URL. */

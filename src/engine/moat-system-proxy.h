@@ -47,7 +47,10 @@ const char      *moat_system_proxy_get_pac_url     (MoatSystemProxy     *self);
 GSettings       *moat_system_proxy_get_settings    (MoatSystemProxy     *self);
 
 /* @pac_url: an http:// URL, e.g. "http://127.0.0.1:PORT/proxy.pac". Enabling
- * again with another URL only changes the URL; what was saved stays. */
+ * again with another URL only changes the URL; what was saved stays. Fails
+ * with MOAT_ERROR_PERMISSION_DENIED when the keys are locked, and with the
+ * G_FILE_ERROR of the state file when it cannot be written (nothing changed
+ * then). */
 void             moat_system_proxy_enable_async    (MoatSystemProxy     *self,
                                                     const char          *pac_url,
                                                     GCancellable        *cancellable,
@@ -56,7 +59,9 @@ void             moat_system_proxy_enable_async    (MoatSystemProxy     *self,
 gboolean         moat_system_proxy_enable_finish   (MoatSystemProxy     *self,
                                                     GAsyncResult        *result,
                                                     GError             **error);
-/* Does nothing (successfully) when not enabled. */
+/* Does nothing (successfully) when not enabled. On a clean exit, call
+ * g_settings_sync() once it has completed, so the restored values reach
+ * dconf before the process ends. */
 void             moat_system_proxy_disable_async   (MoatSystemProxy     *self,
                                                     GCancellable        *cancellable,
                                                     GAsyncReadyCallback  callback,

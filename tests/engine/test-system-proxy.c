@@ -564,6 +564,35 @@ test_disk_error (Fixture       *fixture,
   assert_snapshot_equal (before, after);
 }
 
+/* The keys cannot be written (locked down, or outside what the backend may
+ * write): nothing is saved or changed. */
+static void
+test_locked (Fixture       *fixture,
+             gconstpointer  data)
+{
+  g_autoptr(MoatSystemProxy) proxy = NULL;
+  g_autoptr(GSettingsBackend) backend = NULL;
+  g_autoptr(GSettings) settings = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *mode = NULL;
+
+  if (skip_without_schema (fixture))
+    return;
+  backend = g_keyfile_settings_backend_new (fixture->keyfile, "/elsewhere/", NULL);
+  settings = new_settings (fixture, backend);
+  g_assert_false (g_settings_is_writable (settings, "mode"));
+  proxy = moat_system_proxy_new (fixture->data_dir, settings);
+
+  moat_system_proxy_enable_async (proxy, PAC_URL, NULL, moat_test_result_cb, &result);
+  g_assert_false (moat_system_proxy_enable_finish (proxy, moat_test_wait_result (&result), &error));
+  g_assert_error (error, MOAT_ERROR, MOAT_ERROR_PERMISSION_DENIED);
+  g_assert_false (moat_system_proxy_get_enabled (proxy));
+  g_assert_false (g_file_test (fixture->state_path, G_FILE_TEST_EXISTS));
+  mode = g_settings_get_string (settings, "mode");
+  g_assert_cmpstr (mode, ==, "none");
+}
+
 static void
 test_bad_url (Fixture       *fixture,
               gconstpointer  data)
@@ -642,6 +671,7 @@ main (int argc, char **argv)
   ADD ("notify", test_notify, FALSE);
   ADD ("disk-error", test_disk_error, FALSE);
   ADD ("bad-url", test_bad_url, FALSE);
+  ADD ("locked", test_locked, FALSE);
   ADD ("cancelled", test_cancelled, FALSE);
 #undef ADD
   return g_test_run ();
