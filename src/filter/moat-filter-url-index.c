@@ -87,6 +87,8 @@ typedef struct
   guint8 party;       /* 0 any, MOAT_URL_PARTY_FIRST, MOAT_URL_PARTY_THIRD */
   guint32 regex_idx;  /* into regexes, when KIND_REGEX */
   guint16 token_off;  /* where the indexed token starts in the pattern (TOKEN_AT) */
+  guint16 literal_len; /* regex: a literal every match contains, tried first */
+  guint32 literal_off; /* into the arena */
 } UrlFilter;
 
 typedef struct
@@ -562,6 +564,82 @@ foreach_regex_token (Builder *b, const char *p, gsize len, TokenFunc fn, gpointe
     }
 }
 
+/* The longest literal a /regex/ requires, outside groups and quantifiers;
+ * 0 when there is a top-level alternation. Lower case unless @match_case. */
+static gsize
+regex_literal (const char *p, gsize len, gboolean match_case, char *out, gsize out_size)
+{
+  char cur[64];
+  gsize cur_len = 0, best_len = 0;
+  int depth = 0;
+
+  for (gsize i = 0, d = 0; i < len; i++)
+    {
+      if (p[i] == '\\')
+        i++;
+      else if (p[i] == '(')
+        d++;
+      else if (p[i] == ')' && d > 0)
+        d--;
+      else if (p[i] == '|' && d == 0)
+        return 0;
+    }
+  for (gsize i = 0; i <= len; i++)
+    {
+      gboolean literal = FALSE;
+      guchar c = 0;
+      gsize next = i + 1;
+
+      if (i < len)
+        {
+          c = p[i];
+          if (c == '\\' && i + 1 < len)
+            {
+              c = p[i + 1];
+              next = i + 2;
+              literal = depth == 0 && !g_ascii_isalnum (c);
+              i++;
+              /* \x41, \p{L}, \1: what follows an escape letter may be its argument. */
+              if (!literal)
+                while (next < len && (g_ascii_isxdigit (p[next]) || p[next] == '{' || p[next] == '}'))
+                  i = next++;
+            }
+          else if (c == '(')
+            depth++;
+          else if (c == ')')
+            depth--;
+          else if (c == '[')
+            {
+              while (i < len && p[i] != ']')
+                i += (p[i] == '\\') ? 2 : 1;
+              next = i + 1;
+            }
+          else if (c == '{')
+            {
+              while (i < len && p[i] != '}')
+                i++;
+              next = i + 1;
+            }
+          else
+            literal = depth == 0 && (g_ascii_isalnum (c) || strchr ("/-_=&,:%;@!~'\"<>", c) != NULL);
+          if (next < len && (p[next] == '?' || p[next] == '*' || p[next] == '+' || p[next] == '{'))
+            literal = FALSE;
+        }
+      if (literal && cur_len < sizeof cur)
+        {
+          cur[cur_len++] = match_case ? (char) c : (char) lower (c);
+          continue;
+        }
+      if (cur_len > best_len && cur_len <= out_size)
+        {
+          memcpy (out, cur, cur_len);
+          best_len = cur_len;
+        }
+      cur_len = 0;
+    }
+  return best_len >= 3 ? best_len : 0;
+}
+
 static void
 count_token_cb (Builder *b, const char *tok, gsize len, gssize off, gboolean prefix, gpointer data)
 {
@@ -728,6 +806,14 @@ compile_rule (Builder *b, guint list_idx, guint rule_idx, const char *text, gsiz
           g_debug ("skipping regex rule %.*s: %s", (int) len, text, error->message);
           return FALSE;
         }
+      {
+        char literal[64];
+        gsize n = regex_literal (pat + 1, pat_len - 2, o.match_case, literal, sizeof literal);
+
+        f.literal_off = (guint32) b->arena->len;
+        f.literal_len = (guint16) n;
+        g_string_append_len (b->arena, literal, n);
+      }
       f.mode |= KIND_REGEX;
       f.regex_idx = b->regexes->len;
       g_ptr_array_add (b->regexes, regex);
@@ -1137,7 +1223,11 @@ check_pattern (MoatUrlIndex *self, const UrlFilter *f, const MoatUrlRequest *req
       return glob_match (p, f->pattern_len, s + start, n - start, right, FALSE);
     }
   if (f->mode & KIND_REGEX)
-    return g_regex_match_full (self->regexes[f->regex_idx], s, (gssize) n, 0, 0, NULL, NULL);
+    {
+      if (f->literal_len > 0 && memmem (s, n, self->arena + f->literal_off, f->literal_len) == NULL)
+        return FALSE;
+      return g_regex_match_full (self->regexes[f->regex_idx], s, (gssize) n, 0, 0, NULL, NULL);
+    }
   if (f->mode & ANCHOR_LEFT)
     return glob_match (p, f->pattern_len, s, n, right, FALSE);
   if (f->mode & ANCHOR_HOST)

@@ -184,6 +184,10 @@ test_regex (Fixture *f, gconstpointer data)
   add_list (f, "Lookahead", 0, "/xy(?=.*\\/)abc\\//\n");
   compile (f);
   check (f, "http://x.example/xyabc/", NULL, T (IMAGE), BLOCK, "/xy(?=.*\\/)abc\\//", 1);
+  /* Escapes with arguments are no literal: \x41 is "A", not "41". */
+  add_list (f, "Escapes", 0, "/\\/\\x41bc\\d9z\\//\n");
+  compile (f);
+  check (f, "http://x.example/Abc79z/", NULL, T (IMAGE), BLOCK, "/\\/\\x41bc\\d9z\\//", 1);
   /* A catastrophic regex gives up at its step limit: no match, no hang. */
   {
     g_autoptr(GString) url = g_string_new ("http://x.example/");
