@@ -31,7 +31,7 @@ fi
 if [ ! -d "$build" ]; then
   meson setup "$build" "$src" --buildtype=release -Dgui=false >/dev/null
 fi
-ninja -C "$build" src/daemon/moatd tests/filter/moat-filter-bench >/dev/null
+ninja -C "$build" src/daemon/moatd data/gschemas.compiled tests/filter/moat-filter-bench >/dev/null
 
 data=$(mktemp -d /tmp/moat-bench-XXXXXX)
 trap 'rm -rf "$data"' EXIT
