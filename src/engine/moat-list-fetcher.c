@@ -16,6 +16,7 @@
 #include "moat-error.h"
 
 #include <errno.h>
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
 #include <string.h>
@@ -219,12 +220,22 @@ run_in_thread (GTask               *task,
   g_task_run_in_thread (worker, func);
 }
 
+static GError *
+too_large_error (gsize max_size)
+{
+  g_autofree char *size = g_format_size_full (max_size, G_FORMAT_SIZE_IEC_UNITS);
+
+  /* Translators: %s is a size, e.g. "50.0 MiB". */
+  return g_error_new (MOAT_ERROR, MOAT_ERROR_LIMIT_EXCEEDED, _("The list is larger than %s"), size);
+}
+
 static void
 fail (GTask      *task,
       GError     *error,
       const char *url)
 {
-  g_prefix_error (&error, "Downloading %s: ", url);
+  /* Translators: the start of an error message; %s is a URL. */
+  g_prefix_error (&error, _("Downloading %s: "), url);
   g_task_return_error (task, error);
 }
 
@@ -239,7 +250,8 @@ written_cb (GObject      *object,
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
-      g_prefix_error (&error, "Saving %s: ", fetch->url);
+      /* Translators: the start of an error message; %s is a URL. */
+      g_prefix_error (&error, _("Saving %s: "), fetch->url);
       g_task_return_error (task, error);
       return;
     }
@@ -291,7 +303,7 @@ read_cb (GObject      *object,
       if (fetch->body->len == 0)
         {
           fail (task, g_error_new (MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT,
-                                   "The server sent an empty list"), fetch->url);
+                                   _("The server sent an empty list")), fetch->url);
           return;
         }
       fetch->contents = g_byte_array_free_to_bytes (g_steal_pointer (&fetch->body));
@@ -300,15 +312,13 @@ read_cb (GObject      *object,
     }
   if (size > fetch->max_size - fetch->body->len)
     {
-      fail (task, g_error_new (MOAT_ERROR, MOAT_ERROR_LIMIT_EXCEEDED,
-                               "The list is larger than %" G_GSIZE_FORMAT " bytes",
-                               fetch->max_size), fetch->url);
+      fail (task, too_large_error (fetch->max_size), fetch->url);
       return;
     }
   if (memchr (data, '\0', size) != NULL)
     {
-      fail (task, g_error_new (MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT,
-                               "The server sent binary data (NUL bytes), not a list"),
+      fail (task, g_error_new_literal (MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT,
+                                       _("The server sent binary data, not a list")),
             fetch->url);
       return;
     }
@@ -349,9 +359,9 @@ send_cb (GObject      *object,
     {
       if (fetch->etag == NULL && fetch->last_modified == NULL)
         {
-          fail (task, g_error_new (MOAT_ERROR, MOAT_ERROR_FAILED,
-                                   "The server answered 304 Not Modified to an "
-                                   "unconditional request"), fetch->url);
+          fail (task, g_error_new_literal (MOAT_ERROR, MOAT_ERROR_FAILED,
+                                           _("The server answered “Not Modified” to a "
+                                             "request for the whole list")), fetch->url);
           return;
         }
       run_in_thread (task, stat_in_thread, stat_done_cb);
@@ -359,7 +369,9 @@ send_cb (GObject      *object,
     }
   if (status != SOUP_STATUS_OK)
     {
-      fail (task, g_error_new (MOAT_ERROR, MOAT_ERROR_FAILED, "The server answered %u %s",
+      /* Translators: %u is an HTTP status code, %s its reason phrase
+       * ("Not Found"), as the server sent it. */
+      fail (task, g_error_new (MOAT_ERROR, MOAT_ERROR_FAILED, _("The server answered %u %s"),
                                status, soup_message_get_reason_phrase (fetch->msg)),
             fetch->url);
       return;
@@ -368,9 +380,7 @@ send_cb (GObject      *object,
       soup_message_headers_get_content_length (headers) > (goffset) fetch->max_size &&
       soup_message_headers_get_one (headers, "Content-Encoding") == NULL)
     {
-      fail (task, g_error_new (MOAT_ERROR, MOAT_ERROR_LIMIT_EXCEEDED,
-                               "The list is larger than %" G_GSIZE_FORMAT " bytes",
-                               fetch->max_size), fetch->url);
+      fail (task, too_large_error (fetch->max_size), fetch->url);
       return;
     }
 
@@ -497,7 +507,8 @@ moat_list_fetcher_fetch_async (MoatListFetcher     *self,
       g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0')
     {
       g_task_return_new_error (task, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT,
-                               "Not an http:// or https:// URL: %s", url != NULL ? url : "(none)");
+                               _("Not an http:// or https:// URL: %s"),
+                               url != NULL ? url : "");
       return;
     }
 

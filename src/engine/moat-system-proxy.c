@@ -23,6 +23,7 @@
 #include "moat-error.h"
 
 #include <errno.h>
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -383,7 +384,7 @@ delete_done_cb (GObject      *object,
   GError *error = NULL;
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
-    g_prefix_error (&error, "Removing the saved proxy settings: ");
+    g_prefix_error (&error, _("Removing the saved proxy settings: "));
   finish_op (self, error);
 }
 
@@ -398,7 +399,7 @@ enable_write_done_cb (GObject      *object,
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
-      g_prefix_error (&error, "Saving the proxy settings: ");
+      g_prefix_error (&error, _("Saving the proxy settings: "));
       finish_op (self, error);
       return;
     }
@@ -496,8 +497,9 @@ run_next (MoatSystemProxy *self)
     }
   if (self->settings == NULL && data->kind != OP_FORGET)
     {
+      /* Translators: %s is a settings schema name, org.gnome.system.proxy. */
       error = g_error_new (MOAT_ERROR, MOAT_ERROR_NOT_SUPPORTED,
-                           "The desktop’s proxy settings (%s) are not installed",
+                           _("The desktop’s proxy settings (%s) are not installed"),
                            MOAT_SYSTEM_PROXY_SCHEMA);
       finish_op (self, error);
       return;
@@ -509,9 +511,10 @@ run_next (MoatSystemProxy *self)
       for (guint i = 0; i < G_N_ELEMENTS (changed_keys); i++)
         if (!g_settings_is_writable (self->settings, changed_keys[i]))
           {
+            /* Translators: %s is a setting's key name, e.g. "mode". */
             error = g_error_new (MOAT_ERROR, MOAT_ERROR_PERMISSION_DENIED,
-                                 "The desktop’s proxy setting “%s” is locked (by the "
-                                 "administrator?)", changed_keys[i]);
+                                 _("The desktop’s proxy setting “%s” is locked and cannot be "
+                                   "changed"), changed_keys[i]);
             finish_op (self, error);
             return;
           }
