@@ -1025,8 +1025,34 @@ moat_url_index_new (MoatFilterList *const *lists, guint n_lists, const guint8 *u
       i = j;
     }
 
-  self->n_filters = b.filters->len;
-  self->filters = (UrlFilter *) (gpointer) g_array_free (b.filters, FALSE);
+  /* Lay the filters out in bucket order, so a bucket's filters sit side by
+   * side in memory (a lookup touches a few buckets, not scattered records). */
+  {
+    guint32 *new_of_old = g_new (guint32, MAX (b.filters->len, 1));
+    UrlFilter *ordered = g_new (UrlFilter, MAX (b.filters->len, 1));
+    guint32 next = 0;
+
+    memset (new_of_old, 0xff, sizeof (guint32) * MAX (b.filters->len, 1));
+    for (guint i = 0; i < b.keys->len; i++)
+      {
+        guint32 old = g_array_index (b.keys, FilterKey, i).filter;
+        if (new_of_old[old] == G_MAXUINT32)
+          new_of_old[old] = next++;
+      }
+    for (guint i = 0; i < b.filters->len; i++)
+      if (new_of_old[i] == G_MAXUINT32)
+        new_of_old[i] = next++;
+    for (guint i = 0; i < b.filters->len; i++)
+      ordered[new_of_old[i]] = g_array_index (b.filters, UrlFilter, i);
+    for (guint i = 0; i < self->n_bucket_ids; i++)
+      self->bucket_ids[i] = new_of_old[self->bucket_ids[i]];
+    for (guint i = 0; i < untokened->len; i++)
+      g_array_index (untokened, guint32, i) = new_of_old[g_array_index (untokened, guint32, i)];
+    g_free (new_of_old);
+    self->n_filters = b.filters->len;
+    self->filters = ordered;
+    g_array_unref (b.filters);
+  }
   self->n_domains = b.domains->len;
   self->domains = (DomainRef *) (gpointer) g_array_free (b.domains, FALSE);
   self->n_regexes = b.regexes->len;
@@ -1262,10 +1288,20 @@ try_filter (MoatUrlIndex *self, guint32 idx, const MoatUrlRequest *req, gssize t
   Answer a = ANSWER_YES;
   guint32 score = moat_filter_score (self->user[f->list_idx], f->rule_flags, 255);
 
-  /* Scores of host rules never equal those of URL rules (specificity 255);
-   * among URL rules the earlier one wins a tie. */
-  if (score < *best_score || (score == *best_score && (!*found || idx >= *best)))
+  /* Scores of host rules never equal those of URL rules (specificity 255). */
+  if (score < *best_score)
     return;
+  if (score == *best_score)
+    {
+      const UrlFilter *b;
+
+      if (!*found)
+        return;
+      /* The earlier list, then the earlier line, wins a tie. */
+      b = &self->filters[*best];
+      if (f->list_idx > b->list_idx || (f->list_idx == b->list_idx && f->rule_idx >= b->rule_idx))
+        return;
+    }
   /* Type. */
   if (req->type == MOAT_FILTER_RESOURCE_TYPE_UNKNOWN)
     {
