@@ -97,6 +97,12 @@ assert_self_contained (const char *html)
   g_assert_null (strchr (html, '\r'));
   g_assert_cmpuint (count (html, "<main>"), ==, 1);
   g_assert_cmpuint (count (html, "<h1>"), ==, 1);
+  /* Landmarks, a viewport for narrow screens, both colour schemes. */
+  g_assert_cmpuint (count (html, "<header>"), ==, 1);
+  g_assert_nonnull (strstr (html, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"));
+  g_assert_nonnull (strstr (html, "<meta name=\"color-scheme\" content=\"light dark\">"));
+  g_assert_nonnull (strstr (html, "@media (prefers-color-scheme:dark)"));
+  g_assert_nonnull (strstr (html, "<svg viewBox=\"0 0 16 16\" aria-hidden=\"true\""));
 }
 
 static void
@@ -130,6 +136,12 @@ test_render_filter (Fixture       *fixture,
   g_assert_nonnull (strstr (html, "aria-describedby=\"allow-once-help\">Allow once</button>"));
   g_assert_nonnull (strstr (html, "aria-describedby=\"allow-always-help\">Always allow</button>"));
   g_assert_nonnull (strstr (html, "for 10 minutes."));
+  /* Every section is labelled by its heading; the page has a footer. */
+  g_assert_nonnull (strstr (html, "<section class=\"card\" aria-labelledby=\"why\">\n<h2 id=\"why\">Why it was blocked</h2>"));
+  g_assert_nonnull (strstr (html, "<section class=\"card\" aria-labelledby=\"allow\">\n<h2 id=\"allow\">Visit it anyway?</h2>"));
+  g_assert_nonnull (strstr (html, "<p class=\"help\" id=\"allow-once-help\">"));
+  g_assert_nonnull (strstr (html, "<p class=\"help\" id=\"allow-always-help\">"));
+  g_assert_cmpuint (count (html, "<footer>"), ==, 1);
 }
 
 static void
