@@ -52,6 +52,26 @@ serve (SoupServerMessage *msg,
     soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_COPY, body, len);
 }
 
+static GBytes *
+gzip (const char *data,
+      gsize       len)
+{
+  g_autoptr(GZlibCompressor) compressor = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, 9);
+  g_autoptr(GError) error = NULL;
+  gsize size = len + 1024;
+  g_autofree guint8 *out = g_malloc (size);
+  gsize bytes_read = 0;
+  gsize bytes_written = 0;
+  GConverterResult result;
+
+  result = g_converter_convert (G_CONVERTER (compressor), data, len, out, size,
+                                G_CONVERTER_INPUT_AT_END, &bytes_read, &bytes_written, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (result, ==, G_CONVERTER_FINISHED);
+  g_assert_cmpuint (bytes_read, ==, len);
+  return g_bytes_new (out, bytes_written);
+}
+
 static void
 server_cb (SoupServer        *server,
            SoupServerMessage *msg,
@@ -116,6 +136,18 @@ server_cb (SoupServer        *server,
 
       memset (exact, 'b', MAX_SIZE);
       serve (msg, SOUP_STATUS_OK, exact, MAX_SIZE);
+    }
+  else if (g_str_equal (path, "/gzip") || g_str_equal (path, "/gzip-bomb"))
+    {
+      /* A small compressed body: the cap counts what it inflates to. */
+      gsize len = g_str_equal (path, "/gzip") ? strlen (fixture->body) : 64 * MAX_SIZE;
+      g_autofree char *plain = g_str_equal (path, "/gzip") ? g_strdup (fixture->body)
+                                                             : g_strnfill (len, 'z');
+      g_autoptr(GBytes) gz = gzip (plain, len);
+
+      g_assert_cmpuint (g_bytes_get_size (gz), <, MAX_SIZE);
+      soup_message_headers_replace (response, "Content-Encoding", "gzip");
+      serve (msg, SOUP_STATUS_OK, g_bytes_get_data (gz, NULL), g_bytes_get_size (gz));
     }
   else if (g_str_equal (path, "/nul"))
     serve (msg, SOUP_STATUS_OK, "||a.example^\n\0||b.example^\n", 27);
@@ -348,8 +380,20 @@ test_failures_keep_old (Fixture       *fixture,
   assert_fails_keeps_old (fixture, "/empty", MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT);
   g_assert_cmpuint (fixture->n_requests, ==, 7);
 
+  /* Compressed to a few hundred bytes, 256 KiB inflated: the cap counts
+   * what is inflated (a compression bomb cannot fill the disk or memory). */
+  assert_fails_keeps_old (fixture, "/gzip-bomb", MOAT_ERROR, MOAT_ERROR_LIMIT_EXCEEDED);
+
   /* Exactly the cap is fine. */
   fetch_ok (fixture, "/exact", MOAT_LIST_FETCH_UPDATED);
+}
+
+static void
+test_gzip (Fixture       *fixture,
+           gconstpointer  data)
+{
+  fetch_ok (fixture, "/gzip", MOAT_LIST_FETCH_UPDATED);
+  assert_file (fixture->cache_path, "! Title: test\n||ads.example^\n");
 }
 
 static void
@@ -495,6 +539,7 @@ main (int argc, char **argv)
   ADD ("last-modified", test_last_modified);
   ADD ("validators-scope", test_validators_scope);
   ADD ("failures-keep-old", test_failures_keep_old);
+  ADD ("gzip", test_gzip);
   ADD ("unexpected-304", test_unexpected_304);
   ADD ("network-error", test_network_error);
   ADD ("bad-url", test_bad_url);
