@@ -420,6 +420,9 @@ restore_system_proxy_sync (MoatEngine *self)
   if (!done)
     g_warning ("Restoring the desktop’s proxy settings takes too long; "
                "the next start will finish it");
+  /* dconf writes asynchronously: the restored values must leave this
+   * process before it exits. */
+  g_settings_sync ();
 }
 
 /* What a block means as an event: which threat, and how bad. */

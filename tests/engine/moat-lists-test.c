@@ -208,7 +208,11 @@ test_user_hosts (Fixture *fixture, gconstpointer data)
   wait_reload (fixture, generation);
   assert_check (fixture, "www.example.com", MOAT_FILTER_VERDICT_ALLOW, "user-allow", "example.com", 1);
   assert_check (fixture, "ads.example", MOAT_FILTER_VERDICT_ALLOW, "user-allow", "ads.example", 2);
-  g_assert_cmpuint (g_strv_length (g_settings_get_strv (fixture->settings, "user-blocked-hosts")), ==, 0);
+  {
+    g_auto(GStrv) blocked = g_settings_get_strv (fixture->settings, "user-blocked-hosts");
+
+    g_assert_cmpuint (g_strv_length (blocked), ==, 0);
+  }
 
   g_assert_false (moat_lists_add_user_host (fixture->lists, "exa mple.com", TRUE, NULL, &error));
   g_assert_error (error, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT);

@@ -191,6 +191,7 @@ test_on_off (Fixture *f, gconstpointer data)
   g_autofree char *pac = NULL;
   g_autofree char *pac_text = NULL;
   g_autofree char *pac_url = NULL;
+  g_autofree char *curl = g_find_program_in_path ("curl");
   g_autoptr(GError) error = NULL;
   int status = 0;
 
@@ -210,7 +211,7 @@ test_on_off (Fixture *f, gconstpointer data)
 
   /* The PAC file the desktop now uses is served by moatd and names it. */
   pac_url = g_strndup (pac + 1, strlen (pac) - 2);
-  if (g_find_program_in_path ("curl") != NULL)
+  if (curl != NULL)
     {
       const char *argv[] = { "curl", "-sS", "--noproxy", "*", pac_url, NULL };
 
@@ -252,7 +253,11 @@ test_exit_and_crash (Fixture *f, gconstpointer data)
   after = dump_proxy_groups (f);
   g_assert_cmpstr (after, ==, before);
   g_clear_pointer (&after, g_free);
-  g_assert_cmpstr (read_key (f, MOAT_GROUP, "protect-computer"), ==, "true");
+  {
+    g_autofree char *protect = read_key (f, MOAT_GROUP, "protect-computer");
+
+    g_assert_cmpstr (protect, ==, "true");
+  }
 
   g_free (pac);
   pac = start_moatd (f);
@@ -260,7 +265,11 @@ test_exit_and_crash (Fixture *f, gconstpointer data)
   moat_harness_stop_moatd (&f->h, SIGKILL);
   g_clear_pointer (&f->h.moatd, g_object_unref);
   /* Crashed: the desktop still points at the dead proxy. */
-  g_assert_cmpstr (read_key (f, PROXY_GROUP, "mode"), ==, "'auto'");
+  {
+    g_autofree char *mode = read_key (f, PROXY_GROUP, "mode");
+
+    g_assert_cmpstr (mode, ==, "'auto'");
+  }
 
   g_free (pac);
   pac = start_moatd (f);
