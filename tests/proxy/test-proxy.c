@@ -956,6 +956,28 @@ test_parent (Fixture *fixture, gconstpointer data)
   moat_proxy_stop (parent);
 }
 
+/* A name from the system resolver (worker threads, no override): localhost
+ * may give ::1 first, which the origin does not listen on, so this also
+ * takes the next address. */
+static void
+test_resolver (Fixture *fixture, gconstpointer data)
+{
+  g_autofree char *u = url (fixture, "localhost", "/1k");
+  g_autofree char *expected = expected_1k ();
+  g_autofree char *refused = NULL;
+  g_autofree char *out = NULL;
+  const char *allow[] = { "localhost", NULL };
+  int status;
+
+  /* Not allowed yet: it resolves to this machine. */
+  refused = run_curl (fixture, &status, NULL, "-o", "/dev/null", "-w", "%{http_code}", u, NULL);
+  g_assert_cmpstr (refused, ==, "403");
+  moat_proxy_set_allow_local_hosts (fixture->proxy, allow);
+  out = run_curl (fixture, &status, NULL, u, NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (out, ==, expected);
+}
+
 static void
 test_own_endpoints (Fixture *fixture, gconstpointer data)
 {
@@ -1083,6 +1105,7 @@ main (int argc, char **argv)
   ADD ("matcher-swap", test_matcher_swap);
   ADD ("allow-form", test_allow_form);
   ADD ("parent", test_parent);
+  ADD ("resolver", test_resolver);
   ADD ("own-endpoints", test_own_endpoints);
   ADD ("bad-input", test_bad_input);
   ADD ("header-timeout", test_header_timeout);
