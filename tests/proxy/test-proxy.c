@@ -728,6 +728,28 @@ test_connect_tls (Fixture *fixture, gconstpointer data)
   g_assert_nonnull (strstr (out, "s_server"));
   moat_proxy_get_stats (fixture->proxy, &stats);
   g_assert_cmpuint (stats.tunnels, ==, 1);
+
+  /* The same through a parent proxy: our CONNECT goes to it, its answer
+   * comes back through the tunnel. */
+  {
+    g_autoptr(MoatProxy) parent = moat_proxy_new ();
+    g_autofree char *out2 = NULL;
+    const char *allow[] = { "allowed.example.test", NULL };
+    MoatProxyStats parent_stats;
+
+    moat_proxy_set_resolve (parent, "allowed.example.test", "127.0.0.1");
+    moat_proxy_set_allow_local_hosts (parent, allow);
+    moat_proxy_set_connect_ports (parent, ports, 2);
+    g_assert_true (moat_proxy_start (parent, "127.0.0.1", 0, &error));
+    g_assert_no_error (error);
+    moat_proxy_set_parent (fixture->proxy, "127.0.0.1", moat_proxy_get_port (parent));
+    out2 = run_curl (fixture, &status, NULL, "-k", u, NULL);
+    g_assert_cmpint (status, ==, 0);
+    g_assert_nonnull (strstr (out2, "s_server"));
+    moat_proxy_get_stats (parent, &parent_stats);
+    g_assert_cmpuint (parent_stats.tunnels, ==, 1);
+    moat_proxy_stop (parent);
+  }
   g_subprocess_force_exit (server);
   g_subprocess_wait (server, NULL, NULL);
 }
