@@ -754,6 +754,37 @@ test_connect_tls (Fixture *fixture, gconstpointer data)
   g_subprocess_wait (server, NULL, NULL);
 }
 
+/* A client that half-closes its side of a tunnel still gets the answer. */
+static void
+test_tunnel_half_close (Fixture *fixture, gconstpointer data)
+{
+  guint16 ports[] = { fixture->origin.port };
+  g_autofree char *connect_req = g_strdup_printf ("CONNECT allowed.example.test:%u HTTP/1.1\r\n"
+                                                  "Host: allowed.example.test:%u\r\n\r\n",
+                                                  fixture->origin.port, fixture->origin.port);
+  static const char get[] = "GET /1k HTTP/1.1\r\nHost: allowed.example.test\r\nConnection: close\r\n\r\n";
+  g_autoptr(GString) s = g_string_new (NULL);
+  g_autofree char *expected = expected_1k ();
+  char buf[4096];
+  gssize n;
+  int fd;
+
+  moat_proxy_set_connect_ports (fixture->proxy, ports, 1);
+  fd = raw_connect (fixture);
+  send_all (fd, connect_req, strlen (connect_req));
+  while (strstr (s->str, "\r\n\r\n") == NULL && (n = recv (fd, buf, sizeof buf, 0)) > 0)
+    g_string_append_len (s, buf, n);
+  g_assert_true (g_str_has_prefix (s->str, "HTTP/1.1 200 "));
+  g_string_truncate (s, 0);
+  send_all (fd, get, strlen (get));
+  shutdown (fd, SHUT_WR);
+  while ((n = recv (fd, buf, sizeof buf, 0)) > 0)
+    g_string_append_len (s, buf, n);
+  close (fd);
+  g_assert_true (g_str_has_prefix (s->str, "HTTP/1.1 200 OK\r\n"));
+  g_assert_true (g_str_has_suffix (s->str, expected));
+}
+
 static void
 test_blocked_http (Fixture *fixture, gconstpointer data)
 {
@@ -1119,6 +1150,7 @@ main (int argc, char **argv)
   ADD ("http10", test_http10);
   ADD ("expect-continue", test_expect_continue);
   ADD ("connect-tls", test_connect_tls);
+  ADD ("tunnel-half-close", test_tunnel_half_close);
   ADD ("blocked-http", test_blocked_http);
   ADD ("blocked-connect", test_blocked_connect);
   ADD ("connect-local", test_connect_local);
