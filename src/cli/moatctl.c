@@ -206,14 +206,51 @@ done (Ctl *ctl)
 
 /* ---- status ---- */
 
-static void
-print_status (Ctl *ctl)
+static void run_command (Ctl *ctl);
+
+static guint64
+lookup_u64 (GVariant *dict, const char *key)
 {
+  guint64 value = 0;
+
+  if (dict != NULL)
+    g_variant_lookup (dict, key, "t", &value);
+  return value;
+}
+
+/* @stats: (nullable): GetProxyStats' answer */
+static void
+print_status_with (Ctl *ctl, GVariant *stats)
+{
+  gboolean running = FALSE;
+  guint32 connections = 0;
+
+  if (stats != NULL)
+    {
+      g_variant_lookup (stats, "running", "b", &running);
+      g_variant_lookup (stats, "connections", "u", &connections);
+    }
   if (ctl->json)
     {
       g_autoptr(JsonNode) node = moat_cli_status_to_json (ctl->client);
-      g_autofree char *text = moat_cli_json_to_string (node, TRUE);
+      JsonObject *object = json_node_get_object (node);
+      g_autofree char *text = NULL;
+      const char *names[] = { "requests", "tunnels", "blocked", "errors" };
 
+      for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+        {
+          g_autofree char *member = g_strconcat ("proxy_", names[i], NULL);
+
+          if (running)
+            json_object_set_int_member (object, member, (gint64) lookup_u64 (stats, names[i]));
+          else
+            json_object_set_null_member (object, member);
+        }
+      if (running)
+        json_object_set_int_member (object, "proxy_connections", connections);
+      else
+        json_object_set_null_member (object, "proxy_connections");
+      text = moat_cli_json_to_string (node, TRUE);
       write_out (text);
       write_out ("\n");
     }
@@ -222,12 +259,46 @@ print_status (Ctl *ctl)
       g_autoptr(GString) out = g_string_new (NULL);
 
       moat_cli_append_status (out, ctl->client);
+      if (running)
+        {
+          /* Translators: proxy counters in "moatctl status"; the numbers are
+           * since moatd started */
+          g_autofree char *line = g_strdup_printf (_("%" G_GUINT64_FORMAT " requests and %"
+                                                     G_GUINT64_FORMAT " tunnels, %"
+                                                     G_GUINT64_FORMAT " blocked, %"
+                                                     G_GUINT64_FORMAT " refused as bad input"),
+                                                   lookup_u64 (stats, "requests"),
+                                                   lookup_u64 (stats, "tunnels"),
+                                                   lookup_u64 (stats, "blocked"),
+                                                   lookup_u64 (stats, "errors"));
+
+          g_string_append_printf (out, "%s %s\n", _("Filtered:"), line);
+        }
       write_out (out->str);
     }
   done (ctl);
 }
 
-static void run_command (Ctl *ctl);
+static void
+proxy_stats_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Ctl *ctl = user_data;
+  g_autoptr(GVariant) reply = moat_client_call_finish (ctl->client, result, NULL);
+  g_autoptr(GVariant) stats = NULL;
+
+  /* An older moatd without the counters still has a status. */
+  if (reply != NULL)
+    g_variant_get (reply, "(@a{sv})", &stats);
+  print_status_with (ctl, stats);
+}
+
+static void
+print_status (Ctl *ctl)
+{
+  moat_client_call_async (ctl->client, "GetProxyStats", NULL, NULL, proxy_stats_cb, ctl);
+}
 
 static void
 start_engine_cb (GObject      *object,
@@ -244,6 +315,7 @@ start_engine_cb (GObject      *object,
     }
   run_command (ctl);
 }
+
 
 /* ---- check, lists, allow, block, protect ---- */
 

@@ -595,6 +595,28 @@ on_handle_remove_user_host_cb (MoatDBusMoat1         *skeleton,
 }
 
 static gboolean
+on_handle_get_proxy_stats_cb (MoatDBusMoat1         *skeleton,
+                              GDBusMethodInvocation *invocation,
+                              MoatDaemon            *self)
+{
+  MoatProxy *proxy = moat_engine_get_proxy (self->engine);
+  MoatProxyStats stats = { 0 };
+  GVariantBuilder builder;
+
+  if (proxy != NULL)
+    moat_proxy_get_stats (proxy, &stats);
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&builder, "{sv}", "running", g_variant_new_boolean (proxy != NULL));
+  g_variant_builder_add (&builder, "{sv}", "requests", g_variant_new_uint64 (stats.requests));
+  g_variant_builder_add (&builder, "{sv}", "tunnels", g_variant_new_uint64 (stats.tunnels));
+  g_variant_builder_add (&builder, "{sv}", "blocked", g_variant_new_uint64 (stats.blocked));
+  g_variant_builder_add (&builder, "{sv}", "errors", g_variant_new_uint64 (stats.errors));
+  g_variant_builder_add (&builder, "{sv}", "connections", g_variant_new_uint32 (stats.connections));
+  moat_dbus_moat1_complete_get_proxy_stats (skeleton, invocation, g_variant_builder_end (&builder));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
 on_handle_update_lists_cb (MoatDBusMoat1         *skeleton,
                            GDBusMethodInvocation *invocation,
                            MoatDaemon            *self)
@@ -859,6 +881,8 @@ moat_daemon_new (MoatEngine *engine)
                     G_CALLBACK (on_handle_add_user_host_cb), self);
   g_signal_connect (self->skeleton, "handle-remove-user-host",
                     G_CALLBACK (on_handle_remove_user_host_cb), self);
+  g_signal_connect (self->skeleton, "handle-get-proxy-stats",
+                    G_CALLBACK (on_handle_get_proxy_stats_cb), self);
   g_signal_connect (self->skeleton, "handle-update-lists",
                     G_CALLBACK (on_handle_update_lists_cb), self);
   g_signal_connect (self->skeleton, "handle-allow-once",

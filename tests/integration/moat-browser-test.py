@@ -40,7 +40,8 @@ var results = {};
 function done(name, ok) {
   results[name] = ok ? "loaded" : "failed";
   if (Object.keys(results).length == 2)
-    document.getElementById("state").textContent = JSON.stringify(results);
+    document.getElementById("state").textContent =
+      JSON.stringify({allowed: results.allowed, blocked: results.blocked});
 }
 </script>
 <img src="http://localhost:%(port)d/allowed.png" onload="done('allowed', true)" onerror="done('allowed', false)">
@@ -147,7 +148,7 @@ def main():
                 proxy = json.loads(out).get("proxy_address") or ""
             if not proxy:
                 time.sleep(0.2)
-        print("1..5")
+        print("1..6")
         tap(bool(proxy), "moatd's proxy runs", "no proxy address")
         if not proxy:
             return 1
@@ -180,6 +181,11 @@ def main():
                                       for e in events)
             and all(d.get("rule") == BLOCKED and d.get("line") == 2 for d in details),
             "each block is an event naming the list's rule and line", json.dumps(events, indent=1))
+        # Allowed traffic is counted, never recorded.
+        code, out, _ = moatctl("--json", "status")
+        status = json.loads(out) if code == 0 else {}
+        tap((status.get("proxy_requests") or 0) >= 3 and (status.get("proxy_blocked") or 0) >= 2,
+            "moatctl status counts the proxy's requests and blocks", out)
     finally:
         moatd.terminate()
         try:

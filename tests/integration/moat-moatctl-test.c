@@ -75,7 +75,7 @@ test_status (Fixture *f, gconstpointer data)
   root = parse_json (out);
   g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
   object = json_node_get_object (root);
-  g_assert_cmpuint (json_object_get_size (object), ==, 8);
+  g_assert_cmpuint (json_object_get_size (object), ==, 13);
   g_assert_cmpstr (json_object_get_string_member (object, "version"), ==, PACKAGE_VERSION);
   state = json_object_get_string_member (object, "protection_state");
   g_assert_true (moat_protection_state_from_string (state, NULL));
@@ -94,6 +94,23 @@ test_status (Fixture *f, gconstpointer data)
                      moat_dbus_moat1_get_proxy_address (f->h.proxy));
   g_assert_cmpstr (json_object_get_string_member (object, "store_state"), ==, "ok");
   g_assert_true (json_object_get_null_member (object, "store_message"));
+  /* The proxy's counters are numbers while it runs, null otherwise. */
+  {
+    const char *counters[] = { "proxy_requests", "proxy_tunnels", "proxy_blocked",
+                               "proxy_errors", "proxy_connections" };
+    gboolean running = !json_object_get_null_member (object, "proxy_address");
+
+    for (guint i = 0; i < G_N_ELEMENTS (counters); i++)
+      {
+        JsonNode *member = json_object_get_member (object, counters[i]);
+
+        g_assert_nonnull (member);
+        if (running)
+          g_assert_cmpint (json_node_get_value_type (member), ==, G_TYPE_INT64);
+        else
+          g_assert_true (JSON_NODE_HOLDS_NULL (member));
+      }
+  }
   start = format_utc (moat_dbus_moat1_get_start_time (f->h.proxy));
   g_assert_cmpstr (json_object_get_string_member (object, "start_time"), ==, start);
 
