@@ -40,6 +40,8 @@
 #define FNV_OFFSET 2166136261u
 #define FNV_PRIME 16777619u
 #define SIMPLE_TAG 0x80000000u
+/* match_url: the party is unknown and party-bound exceptions apply anyway. */
+#define QUERY_PARTY_MAYBE (1u << 30)
 
 /* value: 0 empty; SIMPLE_TAG | (global offset + 1) for a simple host;
  * otherwise the 1-based index of an Entry. */
@@ -458,6 +460,8 @@ flags_apply (guint flags, gsize suffix_len, gsize len, MoatFilterQueryFlags qfla
 {
   if ((flags & MOAT_FILTER_RULE_EXACT) && suffix_len != len)
     return FALSE;
+  if ((qflags & QUERY_PARTY_MAYBE) && (flags & MOAT_FILTER_RULE_EXCEPTION))
+    qflags |= MOAT_FILTER_QUERY_THIRD_PARTY | MOAT_FILTER_QUERY_FIRST_PARTY;
   if ((flags & MOAT_FILTER_RULE_THIRD_PARTY) && !(qflags & MOAT_FILTER_QUERY_THIRD_PARTY))
     return FALSE;
   if ((flags & MOAT_FILTER_RULE_FIRST_PARTY) && !(qflags & MOAT_FILTER_QUERY_FIRST_PARTY))
@@ -702,6 +706,8 @@ moat_filter_matcher_match_url (MoatFilterMatcher *self,
     qflags = MOAT_FILTER_QUERY_FIRST_PARTY;
   else if (req.party == MOAT_URL_PARTY_THIRD)
     qflags = MOAT_FILTER_QUERY_THIRD_PARTY;
+  else
+    qflags = QUERY_PARTY_MAYBE;
 
   lookup_host (self, host, host_len, qflags, type, &best_host);
   score = best_host.found ? best_host.score : 0;

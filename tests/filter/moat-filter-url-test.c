@@ -221,7 +221,9 @@ test_party (Fixture *f, gconstpointer data)
             "/3p-only/$third-party\n"    /* 1 */
             "/1p-only/$~third-party\n"   /* 2 */
             "||tracker.example^$3p\n"    /* 3: a host rule with a party */
-            "@@/3p-only/ok$third-party\n"); /* 4 */
+            "@@/3p-only/ok$third-party\n" /* 4 */
+            "||tracker2.example^\n"        /* 5 */
+            "@@||ok.tracker2.example^$third-party\n"); /* 6: a host exception */
   compile (f);
 
   check (f, "http://cdn.other.example/3p-only/x", "site.example", T (SCRIPT), BLOCK,
@@ -240,6 +242,17 @@ test_party (Fixture *f, gconstpointer data)
   check (f, "http://a.tracker.example/x", "site.example", T (IMAGE), BLOCK, "||tracker.example^$3p", 3);
   check (f, "http://a.tracker.example/x", "tracker.example", T (IMAGE), NONE, NULL, 0);
   check (f, "http://a.tracker.example/x", NULL, T (IMAGE), NONE, NULL, 0);
+  /* Host exceptions bound to a party apply too when the party is unknown. */
+  check (f, "http://ok.tracker2.example/x", NULL, T (IMAGE), ALLOW,
+         "@@||ok.tracker2.example^$third-party", 6);
+  check (f, "http://ok.tracker2.example/x", "tracker2.example", T (IMAGE), BLOCK,
+         "||tracker2.example^", 5);
+  check (f, "http://ok.tracker2.example/x", "site.example", T (IMAGE), ALLOW,
+         "@@||ok.tracker2.example^$third-party", 6);
+  /* match_host (CONNECT) keeps its rule: no party, no party-bound rule. */
+  g_assert_cmpint (moat_filter_matcher_match_host (f->matcher, "ok.tracker2.example", -1,
+                                                   MOAT_FILTER_QUERY_NONE, NULL),
+                   ==, BLOCK);
 }
 
 static void
