@@ -32,6 +32,26 @@ static const NameEntry action_names[] = {
   { "vpn_off",   N_("VPN turned off") },
 };
 
+typedef struct {
+  const char *id;
+  const char *name;
+  const char *description;
+} CategoryEntry;
+
+/* The list categories of GetLists and SetCategoryEnabled, in the order the
+ * Lists page shows them. */
+static const CategoryEntry list_categories[] = {
+  { "ads",      N_("Advertising"),        N_("Ad servers and ad networks") },
+  { "trackers", N_("Tracking"),           N_("Sites that follow you from page to page") },
+  { "malware",  N_("Malware"),            N_("Sites that spread viruses and other malicious software") },
+  { "phishing", N_("Phishing"),           N_("Fake sites that steal passwords and card numbers") },
+  { "scam",     N_("Scams"),              N_("Fake shops, fake support and other frauds") },
+  { "c2",       N_("Command and control"), N_("Servers that steer malware already on a computer") },
+  { "adult",    N_("Adult content"),      N_("Pornography and other sites for adults only") },
+  { "gambling", N_("Gambling"),           N_("Betting and casino sites") },
+  { "custom",   N_("Your own lists"),     N_("Lists you added from a web address or a file") },
+};
+
 static const char *
 lookup (const NameEntry *entries,
         gsize            n_entries,
@@ -55,6 +75,58 @@ moat_vector_get_display_name (const char *vector)
   const char *name = lookup (vector_names, G_N_ELEMENTS (vector_names), vector);
 
   return name != NULL ? name : vector;
+}
+
+/* Returns: the number of list categories; their ids by index in @ids. */
+guint
+moat_list_category_get_all (const char * const **ids)
+{
+  static const char *all[G_N_ELEMENTS (list_categories) + 1];
+
+  if (all[0] == NULL)
+    {
+      for (gsize i = 0; i < G_N_ELEMENTS (list_categories); i++)
+        all[i] = list_categories[i].id;
+    }
+  if (ids != NULL)
+    *ids = all;
+  return G_N_ELEMENTS (list_categories);
+}
+
+static const CategoryEntry *
+lookup_category (const char *category)
+{
+  if (category == NULL)
+    return NULL;
+  for (gsize i = 0; i < G_N_ELEMENTS (list_categories); i++)
+    {
+      if (strcmp (list_categories[i].id, category) == 0)
+        return &list_categories[i];
+    }
+  return NULL;
+}
+
+/* Returns: a list category (ads, trackers, …) in words, or @category itself
+ * when unknown. */
+const char *
+moat_list_category_get_display_name (const char *category)
+{
+  const CategoryEntry *entry = lookup_category (category);
+
+  if (entry == NULL)
+    return category != NULL ? category : "";
+  return g_dgettext (GETTEXT_PACKAGE, entry->name);
+}
+
+/* Returns: one line saying what a list category blocks, or "" when unknown. */
+const char *
+moat_list_category_get_description (const char *category)
+{
+  const CategoryEntry *entry = lookup_category (category);
+
+  if (entry == NULL)
+    return "";
+  return g_dgettext (GETTEXT_PACKAGE, entry->description);
 }
 
 /* Returns: the translated action, or @action itself when unknown; "" stays "". */

@@ -18,6 +18,9 @@ const char *moat_severity_get_icon_name    (MoatSeverity  severity);
 const char *moat_severity_get_style_class  (MoatSeverity  severity);
 const char *moat_risk_level_get_display_name (MoatRiskLevel level);
 const char *moat_risk_level_get_style_class  (MoatRiskLevel level);
+guint       moat_list_category_get_all          (const char * const **ids);
+const char *moat_list_category_get_display_name (const char   *category);
+const char *moat_list_category_get_description  (const char   *category);
 char       *moat_format_event_time         (gint64        time,
                                             GDateTime    *now);
 

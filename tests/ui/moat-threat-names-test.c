@@ -117,6 +117,25 @@ test_time_older (Fixture       *fixture,
   g_assert_cmpstr (last_year, ==, "30 Nov 2025");
 }
 
+static void
+test_list_categories (Fixture       *fixture,
+                      gconstpointer  user_data)
+{
+  const char * const *ids = NULL;
+  guint n = moat_list_category_get_all (&ids);
+
+  g_assert_cmpuint (n, ==, 9);
+  g_assert_cmpstr (ids[0], ==, "ads");
+  g_assert_cmpstr (ids[8], ==, "custom");
+  g_assert_null (ids[9]);
+  g_assert_cmpstr (moat_list_category_get_display_name ("trackers"), ==, "Tracking");
+  g_assert_cmpstr (moat_list_category_get_display_name ("c2"), ==, "Command and control");
+  g_assert_cmpstr (moat_list_category_get_display_name ("no-such"), ==, "no-such");
+  g_assert_cmpstr (moat_list_category_get_description ("gambling"), ==,
+                   "Betting and casino sites");
+  g_assert_cmpstr (moat_list_category_get_description ("no-such"), ==, "");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -132,6 +151,7 @@ main (int   argc,
   ADD ("/moat/threat-names/severity-and-risk", test_severity_and_risk);
   ADD ("/moat/threat-names/time-today", test_time_today);
   ADD ("/moat/threat-names/time-older", test_time_older);
+  ADD ("/moat/threat-names/list-categories", test_list_categories);
 #undef ADD
 
   return g_test_run ();
