@@ -8,6 +8,7 @@
 #include "moat-activity-page.h"
 
 #include "moat-debug.h"
+#include "moat-event-details.h"
 #include "moat-event-list.h"
 #include "moat-event-row.h"
 
@@ -18,6 +19,8 @@
  * MoatActivityPage: every event, newest first, in a GtkListView over a
  * MoatEventList that pages from moatd. Nothing here iterates the model: the
  * list view asks for the rows it shows and the model fetches their pages.
+ * Activating a row slides in its MoatEventDetails (why it was blocked, Allow
+ * Once, Always Allow); Escape or the back button slides it out.
  */
 
 #define SEARCH_DELAY_MS 250
@@ -44,6 +47,8 @@ struct _MoatActivityPage {
   guint            search_timeout_id;
 
   /* template children */
+  GtkStack          *page_stack;
+  MoatEventDetails  *details;
   GtkBox            *filter_box;
   GtkWidget         *dropdown_box;
   GtkSearchEntry    *search_entry;
@@ -200,7 +205,7 @@ on_factory_setup_cb (GtkSignalListItemFactory *factory,
                      gpointer                  user_data)
 {
   gtk_list_item_set_child (list_item, moat_event_row_new ());
-  gtk_list_item_set_activatable (list_item, FALSE);
+  gtk_list_item_set_activatable (list_item, TRUE);
 }
 
 static void
@@ -218,6 +223,36 @@ on_factory_unbind_cb (GtkSignalListItemFactory *factory,
                       gpointer                  user_data)
 {
   moat_event_row_set_item (MOAT_EVENT_ROW (gtk_list_item_get_child (list_item)), NULL);
+}
+
+static void
+on_list_view_activate_cb (GtkListView      *list_view,
+                          guint             position,
+                          MoatActivityPage *self)
+{
+  g_autoptr(MoatEventItem) item = NULL;
+  MoatEvent *event;
+
+  if (self->events == NULL)
+    return;
+
+  item = g_list_model_get_item (G_LIST_MODEL (self->events), position);
+  event = item != NULL ? moat_event_item_get_event (item) : NULL;
+  /* A row whose event is still loading has nothing to show yet. */
+  if (event == NULL)
+    return;
+
+  moat_event_details_set_event (self->details, event);
+  gtk_stack_set_visible_child_name (self->page_stack, "details");
+  gtk_widget_grab_focus (GTK_WIDGET (self->details));
+}
+
+static void
+on_details_back_cb (MoatEventDetails *details,
+                    MoatActivityPage *self)
+{
+  gtk_stack_set_visible_child_name (self->page_stack, "events");
+  gtk_widget_grab_focus (GTK_WIDGET (self->list_view));
 }
 
 static void
@@ -300,6 +335,8 @@ moat_activity_page_class_init (MoatActivityPageClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/moatproject/Moat/moat-activity-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, MoatActivityPage, page_stack);
+  gtk_widget_class_bind_template_child (widget_class, MoatActivityPage, details);
   gtk_widget_class_bind_template_child (widget_class, MoatActivityPage, filter_box);
   gtk_widget_class_bind_template_child (widget_class, MoatActivityPage, dropdown_box);
   gtk_widget_class_bind_template_child (widget_class, MoatActivityPage, search_entry);
@@ -314,6 +351,8 @@ moat_activity_page_class_init (MoatActivityPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_search_entry_activate_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_search_entry_stop_search_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_dropdown_notify_selected_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_list_view_activate_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_details_back_cb);
 }
 
 static void
@@ -322,6 +361,7 @@ moat_activity_page_init (MoatActivityPage *self)
   g_autoptr(GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
 
   g_type_ensure (MOAT_TYPE_EVENT_ROW);
+  g_type_ensure (MOAT_TYPE_EVENT_DETAILS);
   gtk_widget_init_template (GTK_WIDGET (self));
 
   g_signal_connect (factory, "setup", G_CALLBACK (on_factory_setup_cb), NULL);
@@ -350,6 +390,7 @@ moat_activity_page_set_client (MoatActivityPage *self,
   self->client = g_object_ref (client);
   g_signal_connect_object (client, "notify::engine-running",
                            G_CALLBACK (on_client_notify_engine_running_cb), self, 0);
+  moat_event_details_set_client (self->details, client);
 
   self->events = moat_event_list_new (client);
   g_signal_connect (self->events, "notify::n-items", G_CALLBACK (on_events_changed_cb), self);

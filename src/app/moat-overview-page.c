@@ -14,7 +14,8 @@
 #include <glib/gi18n.h>
 
 /*
- * MoatOverviewPage: is this computer protected, its risk level, what Moat
+ * MoatOverviewPage: is this computer protected, its risk level, the switch
+ * that sends the desktop's web traffic through Moat's proxy, what Moat
  * blocked today by category, and the latest events. Refreshed from
  * ::events-added at most once every REFRESH_INTERVAL_MS.
  */
@@ -31,12 +32,16 @@ struct _MoatOverviewPage {
   guint              refresh_id;
   guint              midnight_id;
   gint64             last_refresh;
+  GCancellable      *protect_cancellable;
+  gboolean           syncing_protect;
 
   /* template children */
   GtkImage          *status_icon;
   GtkLabel          *status_label;
   GtkLabel          *summary_label;
   GtkLabel          *risk_label;
+  GtkWidget         *protect_row;
+  GtkSwitch         *protect_switch;
   MoatCategoryChart *chart;
   GtkLabel          *blocked_total_label;
   GtkListBox        *latest_list;
@@ -104,6 +109,77 @@ update_status (MoatOverviewPage *self)
     gtk_widget_remove_css_class (GTK_WIDGET (self->risk_label), risk_classes[i]);
   gtk_widget_add_css_class (GTK_WIDGET (self->risk_label), moat_risk_level_get_style_class (risk));
   gtk_label_set_text (self->risk_label, moat_risk_level_get_display_name (risk));
+}
+
+static void
+update_protect_switch (MoatOverviewPage *self)
+{
+  gboolean running = self->client != NULL && moat_client_get_engine_running (self->client);
+  gboolean active = running && moat_client_get_protect_computer (self->client);
+
+  self->syncing_protect = TRUE;
+  gtk_switch_set_active (self->protect_switch, active);
+  self->syncing_protect = FALSE;
+  /* Not while a change is on its way: the switch shows where it is going. */
+  gtk_widget_set_sensitive (self->protect_row, running && self->protect_cancellable == NULL);
+}
+
+static void
+show_toast (GtkWidget  *widget,
+            const char *text)
+{
+  GtkWidget *overlay = gtk_widget_get_ancestor (widget, ADW_TYPE_TOAST_OVERLAY);
+
+  if (overlay != NULL)
+    adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), adw_toast_new (text));
+}
+
+static void
+set_protect_computer_cb (GObject      *object,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  MoatOverviewPage *self;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  reply = moat_client_call_finish (MOAT_CLIENT (object), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  self = MOAT_OVERVIEW_PAGE (user_data);
+  g_clear_object (&self->protect_cancellable);
+  if (error != NULL)
+    {
+      g_autofree char *text = NULL;
+
+      g_warning ("Could not change the system proxy: %s", error->message);
+      /* Translators: %s is the reason */
+      text = g_strdup_printf (_("Could not change the protection: %s"), error->message);
+      show_toast (GTK_WIDGET (self), text);
+    }
+  /* On success the property follows; on failure this puts the switch back. */
+  update_protect_switch (self);
+}
+
+static void
+on_protect_switch_notify_active_cb (GtkSwitch        *protect_switch,
+                                    GParamSpec       *pspec,
+                                    MoatOverviewPage *self)
+{
+  gboolean active = gtk_switch_get_active (protect_switch);
+
+  if (self->syncing_protect || self->client == NULL)
+    return;
+  if (active == moat_client_get_protect_computer (self->client))
+    return;
+
+  g_cancellable_cancel (self->protect_cancellable);
+  g_clear_object (&self->protect_cancellable);
+  self->protect_cancellable = g_cancellable_new ();
+  gtk_widget_set_sensitive (self->protect_row, FALSE);
+  moat_client_call_async (self->client, "SetProtectComputer", g_variant_new ("(b)", active),
+                          self->protect_cancellable, set_protect_computer_cb, self);
 }
 
 static GtkWidget *
@@ -299,11 +375,21 @@ on_client_notify_status_cb (MoatClient       *client,
 }
 
 static void
+on_client_notify_protect_computer_cb (MoatClient       *client,
+                                      GParamSpec       *pspec,
+                                      MoatOverviewPage *self)
+{
+  if (self->protect_cancellable == NULL)
+    update_protect_switch (self);
+}
+
+static void
 on_client_notify_engine_running_cb (MoatClient       *client,
                                     GParamSpec       *pspec,
                                     MoatOverviewPage *self)
 {
   update_status (self);
+  update_protect_switch (self);
   refresh (self);
 }
 
@@ -317,6 +403,8 @@ moat_overview_page_dispose (GObject *object)
   g_clear_handle_id (&self->midnight_id, g_source_remove);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  g_cancellable_cancel (self->protect_cancellable);
+  g_clear_object (&self->protect_cancellable);
   g_clear_object (&self->client);
   gtk_widget_dispose_template (GTK_WIDGET (self), MOAT_TYPE_OVERVIEW_PAGE);
   /* Template children without an id are ours to unparent. */
@@ -340,10 +428,14 @@ moat_overview_page_class_init (MoatOverviewPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MoatOverviewPage, status_label);
   gtk_widget_class_bind_template_child (widget_class, MoatOverviewPage, summary_label);
   gtk_widget_class_bind_template_child (widget_class, MoatOverviewPage, risk_label);
+  gtk_widget_class_bind_template_child (widget_class, MoatOverviewPage, protect_row);
+  gtk_widget_class_bind_template_child (widget_class, MoatOverviewPage, protect_switch);
   gtk_widget_class_bind_template_child (widget_class, MoatOverviewPage, chart);
   gtk_widget_class_bind_template_child (widget_class, MoatOverviewPage, blocked_total_label);
   gtk_widget_class_bind_template_child (widget_class, MoatOverviewPage, latest_list);
   gtk_widget_class_bind_template_child (widget_class, MoatOverviewPage, latest_empty_row);
+
+  gtk_widget_class_bind_template_callback (widget_class, on_protect_switch_notify_active_cb);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
 }
@@ -354,6 +446,7 @@ moat_overview_page_init (MoatOverviewPage *self)
   g_type_ensure (MOAT_TYPE_CATEGORY_CHART);
   gtk_widget_init_template (GTK_WIDGET (self));
   update_status (self);
+  update_protect_switch (self);
 }
 
 void
@@ -373,9 +466,12 @@ moat_overview_page_set_client (MoatOverviewPage *self,
                            G_CALLBACK (on_client_notify_status_cb), self, 0);
   g_signal_connect_object (client, "notify::risk-level",
                            G_CALLBACK (on_client_notify_status_cb), self, 0);
+  g_signal_connect_object (client, "notify::protect-computer",
+                           G_CALLBACK (on_client_notify_protect_computer_cb), self, 0);
   g_signal_connect_object (client, "events-added",
                            G_CALLBACK (on_client_events_added_cb), self, 0);
 
   update_status (self);
+  update_protect_switch (self);
   refresh (self);
 }

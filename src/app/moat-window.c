@@ -9,13 +9,14 @@
 
 #include "moat-activity-page.h"
 #include "moat-debug.h"
+#include "moat-lists-page.h"
 #include "moat-overview-page.h"
 
 #include <glib/gi18n.h>
 
 /*
- * MoatWindow: the header bar with the view switcher, the Overview and Activity
- * pages, and the states around them: connecting, engine not running, store
+ * MoatWindow: the header bar with the view switcher, the Overview, Activity
+ * and Lists pages, and the states around them: connecting, engine not running, store
  * problems. Closing it does not stop protection: moatd is its own process.
  */
 
@@ -36,6 +37,7 @@ struct _MoatWindow {
   AdwViewStack         *view_stack;
   MoatOverviewPage     *overview_page;
   MoatActivityPage     *activity_page;
+  MoatListsPage        *lists_page;
   AdwStatusPage        *engine_page;
   GtkButton            *start_engine_button;
   AdwStatusPage        *no_bus_page;
@@ -220,6 +222,7 @@ moat_window_class_init (MoatWindowClass *klass)
 
   g_type_ensure (MOAT_TYPE_OVERVIEW_PAGE);
   g_type_ensure (MOAT_TYPE_ACTIVITY_PAGE);
+  g_type_ensure (MOAT_TYPE_LISTS_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/moatproject/Moat/moat-window.ui");
@@ -230,6 +233,7 @@ moat_window_class_init (MoatWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MoatWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, MoatWindow, overview_page);
   gtk_widget_class_bind_template_child (widget_class, MoatWindow, activity_page);
+  gtk_widget_class_bind_template_child (widget_class, MoatWindow, lists_page);
   gtk_widget_class_bind_template_child (widget_class, MoatWindow, engine_page);
   gtk_widget_class_bind_template_child (widget_class, MoatWindow, start_engine_button);
   gtk_widget_class_bind_template_child (widget_class, MoatWindow, no_bus_page);
@@ -292,6 +296,7 @@ moat_window_set_client (MoatWindow *self,
 
   moat_overview_page_set_client (self->overview_page, client);
   moat_activity_page_set_client (self->activity_page, client);
+  moat_lists_page_set_client (self->lists_page, client);
 
   update_engine_state (self);
   update_store_state (self);
