@@ -3,11 +3,15 @@
 # Copyright 2026 The Moat developers
 """UI test: moat against a seeded moatd on a private desktop (Xvfb, session bus,
 AT-SPI). Checks through the accessibility tree that the Overview shows the
-daemon's state and that the Activity list shows the seeded events and filters
-them; keeps screenshots at 1200 and 360 px under <build>/tests/ui/output/.
+daemon's state and the protect switch, that the Activity list shows the seeded
+events and filters them, that a proxy block explains itself (rule, list) in its
+details view, and that the Lists page shows moatd's lists and changes its
+categories and the user's hosts; keeps screenshots at 1200 and 360 px under
+<build>/tests/ui/output/.
 
 Exit status: 0 pass, 1 fail, 77 skip (no Xvfb, AT-SPI or build products)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -33,6 +37,8 @@ RISK_TEXT = {
 }
 
 results = []
+# (desktop, window id, output dir) for a screenshot of each failure
+failure_shot = []
 
 
 def check(name, func):
@@ -45,6 +51,12 @@ def check(name, func):
         print(f"not ok {len(results)} {name}", flush=True)
         for line in traceback.format_exc().splitlines():
             print(f"# {line}")
+        if failure_shot:
+            desktop, wid, out_dir = failure_shot[0]
+            try:
+                desktop.screenshot(os.path.join(out_dir, f"failed-{len(results)}.png"), wid)
+            except Exception:
+                pass
 
 
 def seed_events():
@@ -62,6 +74,15 @@ def seed_events():
     events.append((now - 10 * sec, "proxy", "content.phishing", "medium",
                    "login-bank.example.com", "blocked", "{}"))
     return events
+
+
+MOAT1 = "io.github.moatproject.Moat1"
+PROXY_BLOCK_DETAIL = json.dumps({
+    "reason": "filter", "tunnel": True, "port": 443, "category": "trackers",
+    "list": "EasyPrivacy", "rule": "||tracker.example-ui.test^", "line": 4242,
+})
+# Line 2 is not list syntax; the others are.
+BAD_LIST = "good-one.example\n[not a rule\ngood-two.example\n||good-three.example^\n"
 
 
 def event_rows(a11y):
@@ -93,7 +114,8 @@ def main():
 
 
 def run(desktop, out_dir):
-    desktop.start_moatd()
+    from gi.repository import GLib
+    desktop.start_moatd(["--proxy-port", "0"])
     events = seed_events()
     accepted = desktop.add_events(events)
     log(f"seeded {accepted} events")
@@ -107,6 +129,7 @@ def run(desktop, out_dir):
     a11y = moatui.A11y()
     wait_for("moat on the accessibility bus", a11y.app, timeout=30)
     wid = wait_for("the moat window", desktop.window_id, timeout=30)
+    failure_shot[:] = [(desktop, wid, out_dir)]
 
     def overview_shows_state():
         def agree():
@@ -198,6 +221,155 @@ def run(desktop, out_dir):
 
     check("a search without matches says so, Escape clears it", search_without_matches)
 
+    def overview_has_protect_switch():
+        overview = wait_for("the Overview switcher", lambda: a11y.find(name="Overview",
+                                                                       role="page tab"))
+        a11y.click(overview[0], desktop, wid)
+        switch = wait_for("the protect switch",
+                          lambda: a11y.find(name="Protect this computer", role="check box"))[0]
+        assert a11y.find(name="Send this computer’s web traffic through Moat’s filter"), \
+            "no subtitle under the protect switch"
+        want = desktop.moatd_properties()["ProtectComputer"]
+        states = switch.get_state_set()
+        from gi.repository import Atspi
+        assert states.contains(Atspi.StateType.CHECKED) == want, \
+            f"the switch does not show ProtectComputer={want}"
+        a11y.click(switch, desktop, wid)
+        # Either moatd points the desktop at its proxy, or it refuses and the
+        # switch goes back with a toast saying why.
+        def settled():
+            if desktop.moatd_properties()["ProtectComputer"] != want:
+                return "on"
+            return a11y.find(contains="Could not change the protection") and "refused"
+        outcome = wait_for("ProtectComputer to change or an error toast", settled)
+        log(f"protect switch: {outcome}")
+        if outcome == "on":
+            wait_for("the switch on", lambda: switch.get_state_set().contains(
+                Atspi.StateType.CHECKED) != want)
+            desktop.call_moatd(MOAT1, "SetProtectComputer", GLib.Variant("(b)", (want,)))
+            wait_for("the switch back off", lambda: switch.get_state_set().contains(
+                Atspi.StateType.CHECKED) == want)
+        else:
+            wait_for("the switch back where it was", lambda: switch.get_state_set().contains(
+                Atspi.StateType.CHECKED) == want)
+        time.sleep(0.5)
+        desktop.screenshot(os.path.join(out_dir, "overview-protect-1200.png"), wid)
+
+    check("the Overview has the protect switch and it follows moatd", overview_has_protect_switch)
+
+    def block_details_explain():
+        desktop.add_events([(0, "proxy", "content.tracker", "low", "tracker.example-ui.test",
+                             "blocked", PROXY_BLOCK_DETAIL)])
+        tabs = wait_for("the Activity switcher", lambda: a11y.find(name="Activity",
+                                                                   role="page tab"))
+        a11y.click(tabs[0], desktop, wid)
+        # New events arrive above the rows in view (the list stays put), so
+        # search for it: then it is the first row.
+        desktop.xdotool("key", "ctrl+f")
+        desktop.xdotool("key", "ctrl+a")
+        desktop.xdotool("type", "--delay", "30", "tracker.example-ui")
+
+        def only_tracker():
+            rows = a11y.find(contains=" severity, ")
+            return (len(rows) == 1 and "tracker.example-ui.test" in rows[0].get_name() and
+                    rows)
+        row = wait_for("the tracker block alone in the list", only_tracker)[0]
+        time.sleep(0.3)
+        a11y.click(row, desktop, wid)
+        wait_for("the rule in the details", lambda: a11y.find(name="||tracker.example-ui.test^"))
+        assert a11y.find(name="EasyPrivacy"), "the list is not named"
+        assert a11y.find(name="4242"), "the rule's line is not shown"
+        assert a11y.find(name="Tracking"), "the category is not in words"
+        assert a11y.find(contains="because the list “EasyPrivacy”"), "no sentence saying why"
+        assert not a11y.find(contains="\"reason\""), "raw JSON shown outside Technical Details"
+        button = a11y.find(name="Allow Once", role="push button")
+        assert button, "no Allow Once button"
+        assert a11y.find(name="Always Allow", role="push button"), "no Always Allow button"
+        time.sleep(0.5)
+        desktop.screenshot(os.path.join(out_dir, "details-1200.png"), wid)
+        a11y.click(button[0], desktop, wid)
+        wait_for("the Allow Once toast",
+                 lambda: a11y.find(contains="tracker.example-ui.test is allowed for a few minutes"))
+        desktop.xdotool("key", "Escape")
+        wait_for("the event list again", lambda: a11y.find(name="Search events"))
+
+    check("a proxy block's details say which rule of which list blocked it", block_details_explain)
+
+    def lists_page_shows_lists():
+        tabs = wait_for("the Lists switcher", lambda: a11y.find(name="Lists", role="page tab"))
+        a11y.click(tabs[0], desktop, wid)
+        wait_for("the built-in lists", lambda: a11y.find(name="Moat: phishing test sites"))
+        assert a11y.find(name="Advertising"), "no Advertising category"
+        assert a11y.find(name="Your own lists"), "no category for the user's own lists"
+        assert a11y.find(contains="1 rule"), "no rule count"
+        time.sleep(0.5)
+        desktop.screenshot(os.path.join(out_dir, "lists-1200.png"), wid)
+
+    check("the Lists page shows moatd's lists and categories", lists_page_shows_lists)
+
+    def category_switch_changes_moatd():
+        def ads_switch():
+            return [n for n in a11y.find(name="Advertising", role="check box")]
+        switch = wait_for("the Advertising switch", ads_switch)[0]
+        a11y.scroll_into_view(switch, desktop, wid)
+        assert "ads" in desktop.moatd_properties()["EnabledCategories"]
+        a11y.click(switch, desktop, wid)
+        wait_for("moatd without ads", lambda: "ads" not in
+                 desktop.moatd_properties()["EnabledCategories"])
+        # EasyList's own switch is off and explains why.
+        def easylist_off():
+            nodes = a11y.find(name="EasyList", role="check box")
+            from gi.repository import Atspi
+            return nodes and not nodes[0].get_state_set().contains(Atspi.StateType.SENSITIVE)
+        wait_for("EasyList's switch to be insensitive", easylist_off)
+        a11y.click(wait_for("the Advertising switch", ads_switch)[0], desktop, wid)
+        wait_for("moatd with ads again", lambda: "ads" in
+                 desktop.moatd_properties()["EnabledCategories"])
+
+    check("a category switch turns the category off and on in moatd",
+          category_switch_changes_moatd)
+
+    def blocked_host_added():
+        entry = wait_for("the Always Blocked entry",
+                         lambda: a11y.find(name="Add a site to block"))[0]
+        a11y.scroll_into_view(entry, desktop, wid)
+        a11y.click(entry, desktop, wid)
+        desktop.xdotool("type", "--delay", "30", "Blocked-By-UI.example")
+        desktop.xdotool("key", "Return")
+        wait_for("the new host in Always Blocked",
+                 lambda: a11y.find(name="blocked-by-ui.example"))
+        result = desktop.call_moatd(MOAT1, "Check",
+                                    GLib.Variant("(s)", ("www.blocked-by-ui.example",)))[0]
+        assert result["verdict"] == "block", result
+        # Bad input gets a toast saying why (in Always Allowed: the toast
+        # covers the entry of Always Blocked now).
+        allow_entry = a11y.find(name="Add a site to allow")[0]
+        a11y.click(allow_entry, desktop, wid)
+        desktop.xdotool("type", "--delay", "30", "not a host!")
+        desktop.xdotool("key", "Return")
+        wait_for("an error toast", lambda: a11y.find(contains="Could not add the site"))
+        desktop.xdotool("key", "ctrl+a", "BackSpace")
+        allowed, blocked = desktop.call_moatd(MOAT1, "GetUserHosts", None)
+        assert allowed == [] and blocked == ["blocked-by-ui.example"], (allowed, blocked)
+
+    check("adding an always-blocked site shows it and moatd blocks it", blocked_host_added)
+
+    def bad_lines_shown():
+        path = os.path.join(desktop.tmp, "my-list.txt")
+        with open(path, "w") as f:
+            f.write(BAD_LIST)
+        desktop.call_moatd(MOAT1, "AddList", GLib.Variant("(sss)", (path, "custom", "My test list")))
+        row = wait_for("the new list", lambda: a11y.find(name="My test list", role="list item"))
+        a11y.scroll_into_view(row[0], desktop, wid)
+        a11y.click(row[0], desktop, wid)
+        wait_for("its bad line", lambda: a11y.find(name="Lines not understood: 2"))
+        assert a11y.find(name="1 line was skipped"), "the count of bad lines is missing"
+        assert a11y.find(contains="3 rules"), "the list's rules are not counted"
+        time.sleep(0.5)
+        desktop.screenshot(os.path.join(out_dir, "lists-bad-lines-1200.png"), wid)
+
+    check("a list's bad lines are named by number", bad_lines_shown)
+
     def narrow_window():
         desktop.resize_window(wid, 360, 720)
         wait_for("a 360 px window", lambda: desktop.window_geometry(wid)[2] == 360)
@@ -213,6 +385,29 @@ def run(desktop, out_dir):
         desktop.screenshot(os.path.join(out_dir, "overview-360.png"), wid)
         x, y, w, h = desktop.window_geometry(wid)
         assert w == 360, f"the window is {w} px wide: something needs more than 360 px"
+        lists_tab = [t for t in a11y.find(name="Lists", role="page tab") if a11y.center(t)[1] > 600]
+        a11y.click(lists_tab[0], desktop, wid)
+        wait_for("the Lists page", lambda: a11y.find(name="Moat: phishing test sites"))
+        time.sleep(0.8)
+        desktop.screenshot(os.path.join(out_dir, "lists-360.png"), wid)
+        activity_tab = [t for t in a11y.find(name="Activity", role="page tab")
+                        if a11y.center(t)[1] > 600]
+        a11y.click(activity_tab[0], desktop, wid)
+        # The search for it is still there.
+        row = wait_for("the tracker block in the list",
+                       lambda: [r for r in a11y.find(contains=" severity, ")
+                                if "tracker.example-ui.test" in r.get_name()])[0]
+        time.sleep(0.3)
+        a11y.click(row, desktop, wid)
+        wait_for("the rule in the details", lambda: a11y.find(name="||tracker.example-ui.test^"))
+        time.sleep(0.8)
+        desktop.screenshot(os.path.join(out_dir, "details-360.png"), wid)
+        assert desktop.window_geometry(wid)[2] == 360, "the details need more than 360 px"
+        desktop.xdotool("key", "Escape")
+        wait_for("the event list again", lambda: a11y.find(name="Search events"))
+        desktop.xdotool("key", "ctrl+f")
+        desktop.xdotool("key", "Escape")
+        a11y.click(tab, desktop, wid)
 
     check("the window works at 360 px", narrow_window)
 

@@ -172,11 +172,11 @@ class Desktop:
 
     # moatd
 
-    def start_moatd(self):
+    def start_moatd(self, extra_args=()):
         data_dir = os.path.join(self.tmp, "moatd-data")
         os.makedirs(data_dir, exist_ok=True)
         self.moatd_log = open(os.path.join(self.tmp, "moatd.log"), "w")
-        self.moatd = self.spawn([self.moatd_path, "--data-dir", data_dir],
+        self.moatd = self.spawn([self.moatd_path, "--data-dir", data_dir, *extra_args],
                                 stdout=self.moatd_log, stderr=subprocess.STDOUT)
         wait_for("moatd on the bus", lambda: self.name_has_owner(DBUS_NAME), timeout=20)
 
@@ -366,6 +366,20 @@ class A11y:
     def center(self, node):
         ext = node.get_extents(self.Atspi.CoordType.WINDOW)
         return ext.x + ext.width // 2, ext.y + ext.height // 2
+
+    def scroll_into_view(self, node, desktop, wid, top=60, bottom=60):
+        """Turns the mouse wheel over the middle of the window until @node's
+        centre is more than @top px below its top and @bottom px above its
+        bottom (header bars and search bars are not scrolled)."""
+        wx, wy, w, h = desktop.window_geometry(wid)
+        for _ in range(60):
+            _, y = self.center(node)
+            if top <= y <= h - bottom:
+                return
+            desktop.xdotool("mousemove", "--sync", str(wx + w // 2), str(wy + h // 2))
+            desktop.xdotool("click", "5" if y > h - bottom else "4")
+            time.sleep(0.05)
+        raise AssertionError(f"could not scroll {node.get_name()} into view")
 
     def click(self, node, desktop=None, wid=None):
         """Clicks with the pointer where the widget is, as a person would."""
