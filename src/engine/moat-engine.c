@@ -139,10 +139,22 @@ update_protection (MoatEngine *self)
       set_protection (self, MOAT_PROTECTION_STATE_UNPROTECTED,
                       _("The filtering proxy is not running yet."));
     }
+  else if (self->system_proxy == NULL || !moat_system_proxy_get_enabled (self->system_proxy))
+    {
+      /* The filter runs, but nothing says this computer's traffic goes
+       * through it: be honest about that. */
+      g_autofree char *summary =
+        g_strdup_printf (_("Moat’s filter runs at %s, but this computer’s web traffic does not "
+                           "go through it. Turn on “Protect this computer”."),
+                         self->proxy_address);
+
+      set_protection (self, MOAT_PROTECTION_STATE_UNPROTECTED, summary);
+    }
   else
     {
       g_autofree char *summary =
-        g_strdup_printf (_("Web traffic is filtered by Moat’s proxy at %s."), self->proxy_address);
+        g_strdup_printf (_("Web traffic on this computer is filtered by Moat’s proxy at %s."),
+                         self->proxy_address);
 
       set_protection (self, MOAT_PROTECTION_STATE_PROTECTED, summary);
     }
@@ -359,6 +371,7 @@ on_system_proxy_enabled_cb (MoatSystemProxy *system_proxy,
   if (!moat_system_proxy_get_enabled (system_proxy) && !self->system_proxy_busy &&
       !self->shut_down && g_settings_get_boolean (self->settings, "protect-computer"))
     g_settings_set_boolean (self->settings, "protect-computer", FALSE);
+  update_protection (self);
 }
 
 static void
@@ -799,7 +812,7 @@ lists_loaded_cb (GObject      *object,
         return;
       g_warning ("Cannot load the filter lists: %s", error->message);
     }
-  if (!self->shut_down && self->proxy == NULL)
+  if (!self->shut_down && self->proxy == NULL && self->proxy_port != MOAT_ENGINE_NO_PROXY)
     {
       start_proxy (self);
       /* Subscriptions are fetched (when allowed) once protection runs. */
@@ -1224,7 +1237,8 @@ moat_engine_get_lists (MoatEngine *self)
 
 /**
  * moat_engine_set_proxy_options:
- * @port: the port to listen on (0 picks a free one), or -1 for the settings
+ * @port: the port to listen on (0 picks a free one), -1 for the settings, or
+ *   MOAT_ENGINE_NO_PROXY for none
  * @allow_local_hosts: (nullable): host names that may reach local addresses,
  *   on top of the allow-local-hosts setting
  *
@@ -1240,7 +1254,7 @@ moat_engine_set_proxy_options (MoatEngine          *self,
 
   g_return_val_if_fail (MOAT_IS_ENGINE (self), FALSE);
   g_return_val_if_fail (!self->started, FALSE);
-  g_return_val_if_fail (port >= -1 && port <= G_MAXUINT16, FALSE);
+  g_return_val_if_fail (port >= MOAT_ENGINE_NO_PROXY && port <= G_MAXUINT16, FALSE);
 
   for (guint i = 0; allow_local_hosts != NULL && allow_local_hosts[i] != NULL; i++)
     {

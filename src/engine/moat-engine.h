@@ -15,6 +15,9 @@ G_BEGIN_DECLS
 #define MOAT_ENGINE_SETTINGS_SCHEMA "io.github.moatproject.Moat"
 #define MOAT_ENGINE_STORE_FILENAME "moat.db"
 
+/* moat_engine_set_proxy_options(): run no proxy (tests of other parts). */
+#define MOAT_ENGINE_NO_PROXY (-2)
+
 /* At most this many ::events-added emissions per second. */
 #define MOAT_ENGINE_EVENTS_ADDED_INTERVAL_MS 250
 

@@ -263,7 +263,8 @@ test_daemon_smoke (Fixture       *fixture,
       moat_test_wait_until (proxy_running, proxy);
     }
   g_assert_true (g_str_has_prefix (moat_dbus_moat1_get_proxy_address (proxy), "127.0.0.1:"));
-  g_assert_cmpstr (moat_dbus_moat1_get_protection_state (proxy), ==, "protected");
+  /* The filter runs, but the desktop does not use it yet. */
+  g_assert_cmpstr (moat_dbus_moat1_get_protection_state (proxy), ==, "unprotected");
   g_assert_nonnull (strstr (moat_dbus_moat1_get_protection_summary (proxy),
                             moat_dbus_moat1_get_proxy_address (proxy)));
   g_assert_cmpstr (moat_dbus_moat1_get_risk_level (proxy), ==, "none");

@@ -163,6 +163,12 @@ proxy_running_cb (gpointer data)
   return address != NULL && address[0] != '\0';
 }
 
+static gboolean
+state_is_protected_cb (gpointer data)
+{
+  return g_strcmp0 (moat_dbus_moat1_get_protection_state (data), "protected") == 0;
+}
+
 static char *
 start_moatd (Fixture *f)
 {
@@ -208,6 +214,8 @@ test_on_off (Fixture *f, gconstpointer data)
                  moat_harness_spin_until ((gboolean (*) (gpointer)) moat_dbus_moat1_get_protect_computer,
                                           f->h.proxy, 30));
   moatctl_ok (f, NULL, "This computer’s proxy settings point at Moat.\n");
+  /* Only now is this computer protected. */
+  g_assert_true (moat_harness_spin_until (state_is_protected_cb, f->h.proxy, 30));
 
   /* The PAC file the desktop now uses is served by moatd and names it. */
   pac_url = g_strndup (pac + 1, strlen (pac) - 2);
