@@ -322,7 +322,9 @@ create_list_row (MoatListsPage *self,
       g_autofree char *count = NULL;
 
       g_string_append (subtitle, moat_list_category_get_display_name (category));
-      count = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u rule", "%u rules", rules), rules);
+      /* Translators: %'u is a number with thousands separators */
+      count = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%'u rule", "%'u rules", rules),
+                               rules);
       /* Translators: separates the parts of a list's description */
       g_string_append (subtitle, _(" · "));
       g_string_append (subtitle, count);
@@ -332,8 +334,11 @@ create_list_row (MoatListsPage *self,
           g_autofree char *when = moat_format_event_time (updated, now);
 
           g_string_append (subtitle, _(" · "));
-          /* Translators: %s is a time such as "5 minutes ago", "08:30" or "3 Feb 10:12" */
-          g_string_append_printf (subtitle, _("updated %s"), when);
+          if (g_get_real_time () - updated < G_TIME_SPAN_MINUTE)
+            g_string_append (subtitle, _("updated just now"));
+          else
+            /* Translators: %s is a time such as "5 minutes ago", "08:30" or "3 Feb 10:12" */
+            g_string_append_printf (subtitle, _("updated %s"), when);
         }
     }
 
@@ -386,10 +391,16 @@ create_list_row (MoatListsPage *self,
   if (g_strcmp0 (kind, "subscription") == 0 || g_strcmp0 (kind, "file") == 0)
     {
       GtkWidget *button = gtk_button_new_from_icon_name ("user-trash-symbolic");
+      g_autofree char *remove_label = NULL;
 
       gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
       gtk_widget_add_css_class (button, "flat");
       gtk_widget_set_tooltip_text (button, _("Remove List"));
+      /* Translators: accessible name of the button that removes a list, %s is its name */
+      remove_label = g_strdup_printf (_("Remove %s"), name[0] != '\0' ? name : source);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (button),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, remove_label,
+                                      -1);
       g_object_set_data_full (G_OBJECT (button), "moat-list-id", g_strdup (id), g_free);
       g_object_set_data_full (G_OBJECT (button), "moat-list-source", g_strdup (source), g_free);
       g_object_set_data_full (G_OBJECT (button), "moat-list-category", g_strdup (category), g_free);
