@@ -370,6 +370,50 @@ def run(desktop, out_dir):
 
     check("a list's bad lines are named by number", bad_lines_shown)
 
+    def add_and_remove_subscription():
+        button = wait_for("the Add List button", lambda: a11y.find(name="Add List…",
+                                                                   role="push button"))[0]
+        a11y.scroll_into_view(button, desktop, wid)
+        a11y.click(button, desktop, wid)
+        dialog = wait_for("the Add List dialog", lambda: desktop.window_id("^Add List$"))
+        url = wait_for("the address entry", lambda: a11y.find(name="Web address", role="text"))[0]
+        a11y.click(url, desktop, dialog)
+        desktop.xdotool("type", "--delay", "20", "ftp://example.com/x.txt")
+        desktop.xdotool("key", "Return")
+        wait_for("moatd's refusal in the dialog",
+                 lambda: a11y.find(contains="is neither a web address"))
+        desktop.screenshot(os.path.join(out_dir, "add-list-error.png"), dialog)
+        a11y.click(url, desktop, dialog)
+        desktop.xdotool("key", "ctrl+a")
+        desktop.xdotool("type", "--delay", "20", "https://lists.example-ui.test/ads.txt")
+        name = a11y.find(name="Name (optional)", role="text")[0]
+        a11y.click(name, desktop, dialog)
+        desktop.xdotool("type", "--delay", "20", "UI test subscription")
+        a11y.click(url, desktop, dialog)
+        desktop.xdotool("key", "End", "Return")
+        wait_for("the dialog to close", lambda: not desktop.window_id("^Add List$"))
+        wait_for("the new list", lambda: a11y.find(name="UI test subscription", role="list item"))
+        ids = [l["id"] for l in desktop.call_moatd(MOAT1, "GetLists", None)[0]
+               if l["name"] == "UI test subscription"]
+        assert len(ids) == 1, ids
+        remove = wait_for("its remove button",
+                          lambda: a11y.find(name="Remove UI test subscription",
+                                            role="push button"))[0]
+        a11y.scroll_into_view(remove, desktop, wid)
+        a11y.click(remove, desktop, wid)
+        wait_for("the list gone from moatd", lambda: not [
+            l for l in desktop.call_moatd(MOAT1, "GetLists", None)[0]
+            if l["name"] == "UI test subscription"])
+        undo = wait_for("the Undo button", lambda: [
+            n for n in a11y.find(role="push button") if "Undo" in n.get_name()])[0]
+        a11y.click(undo, desktop, wid)
+        wait_for("the list back in moatd", lambda: [
+            l for l in desktop.call_moatd(MOAT1, "GetLists", None)[0]
+            if l["name"] == "UI test subscription"])
+
+    check("a subscription is added in the dialog, removed and restored with Undo",
+          add_and_remove_subscription)
+
     def narrow_window():
         desktop.resize_window(wid, 360, 720)
         wait_for("a 360 px window", lambda: desktop.window_geometry(wid)[2] == 360)
