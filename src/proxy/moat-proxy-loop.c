@@ -1908,7 +1908,7 @@ same_block_page (const MoatProxyBlock *a, const MoatProxyBlock *b)
          g_strcmp0 (a->list_name, b->list_name) == 0 && g_strcmp0 (a->rule, b->rule) == 0;
 }
 
-/* The page for @block. The last one is kept for a minute (its token stays
+/* The page for @block (taken). The last one is kept for a minute (its token stays
  * valid for an hour): a page that keeps asking for a blocked resource costs
  * a comparison instead of an HMAC and 5 KiB of HTML each time. */
 static GBytes *
@@ -1918,7 +1918,10 @@ render_block_page (MoatProxyLoop *loop, MoatProxyBlock *block)
 
   if (loop->page_block != NULL && loop->now - loop->page_made < PAGE_CACHE_US &&
       same_block_page (loop->page_block, block))
-    return g_bytes_ref (loop->page);
+    {
+      moat_proxy_block_free (block);
+      return g_bytes_ref (loop->page);
+    }
   if (block->reason == MOAT_PROXY_BLOCK_FILTER)
     token = moat_block_page_make_token (loop->secret, sizeof loop->secret, block->host,
                                         g_get_real_time () / G_USEC_PER_SEC + TOKEN_LIFETIME_S);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #define IFADDRS_REFRESH_S 30
+#define MAX_PENDING_BLOCKS 10000
 
 struct _MoatProxy
 {
@@ -119,10 +120,12 @@ on_loop_blocked (MoatProxyBlock *block, gpointer user_data)
   g_mutex_lock (&self->lock);
   if (self->pending_blocks == NULL)
     self->pending_blocks = g_ptr_array_new_with_free_func ((GDestroyNotify) moat_proxy_block_free);
-  /* Bounded: a flood of blocks while the owner is busy keeps the newest. */
-  if (self->pending_blocks->len >= 10000)
-    g_ptr_array_remove_index (self->pending_blocks, 0);
-  g_ptr_array_add (self->pending_blocks, block);
+  /* Bounded: in a flood of blocks while the owner is busy, the rest of a
+   * batch is dropped (they are counted in the stats all the same). */
+  if (self->pending_blocks->len >= MAX_PENDING_BLOCKS)
+    moat_proxy_block_free (block);
+  else
+    g_ptr_array_add (self->pending_blocks, block);
   schedule_delivery_locked (self);
   g_mutex_unlock (&self->lock);
 }
