@@ -230,6 +230,11 @@ test_party (Fixture *f, gconstpointer data)
          "/3p-only/$third-party", 1);
   check (f, "http://cdn.site.example/3p-only/x", "site.example", T (SCRIPT), NONE, NULL, 0);
   check (f, "http://site.example/3p-only/x", "site.example", T (SCRIPT), NONE, NULL, 0);
+  /* The caller gives the page's registrable domain from the full Public
+   * Suffix List: under the private suffix codespot.com, www.codespot.com is
+   * a site of its own, so a sibling is third-party (ghostery: first-party). */
+  check (f, "http://tag.x.codespot.com/3p-only/x", "www.codespot.com", T (SCRIPT), BLOCK,
+         "/3p-only/$third-party", 1);
   /* Unknown party: a party-bound block does not apply, a party-bound exception does. */
   check (f, "http://cdn.other.example/3p-only/x", NULL, T (SCRIPT), NONE, NULL, 0);
   check (f, "http://cdn.other.example/3p-only/ok", NULL, T (SCRIPT), ALLOW, "@@/3p-only/ok$third-party", 4);
