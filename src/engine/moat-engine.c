@@ -701,7 +701,7 @@ start_proxy (MoatEngine *self)
     {
       /* Another program has the usual port: any free one serves, and the
        * PAC file and status say which. */
-      g_warning ("Port %u is taken; the proxy listens on a free port instead", port);
+      g_message ("Port %u is taken; the proxy listens on a free port instead", port);
       g_clear_error (&error);
       moat_proxy_start (self->proxy, "127.0.0.1", 0, &error);
     }
