@@ -258,6 +258,7 @@ struct _MoatProxyLoop
   char                  *scratch;
   char                  *decode;
   GString               *hs;
+  GString               *url;      /* the plain-HTTP URL being matched */
   MoatHttpRequest       *req;
   MoatHttpResponse      *resp;
   GPtrArray             *graveyard;
@@ -1856,14 +1857,14 @@ authority_host (const char *a, gsize len, const char **h, gsize *hl)
   *hl = end != NULL ? (gsize) (end - a) : len;
 }
 
-static MoatFilterQueryFlags
-request_party (const MoatHttpRequest *req, const char *host)
+/* The host of the page that made the request (Origin, else Referer),
+ * normalised, or NULL. */
+static char *
+request_source_host (const MoatHttpRequest *req)
 {
   const MoatHttpHeader *ref = NULL;
-  const char *v, *p, *end;
-  g_autofree char *ref_host = NULL;
-  g_autofree char *a = NULL;
-  g_autofree char *b = NULL;
+  const char *v, *p, *end, *stop, *hp;
+  gsize hl;
 
   for (guint i = 0; i < req->n_headers; i++)
     {
@@ -1872,32 +1873,30 @@ request_party (const MoatHttpRequest *req, const char *host)
         ref = &req->headers[i];
     }
   if (ref == NULL)
-    return MOAT_FILTER_QUERY_NONE;
+    return NULL;
   v = ref->value;
   end = v + ref->value_len;
   p = g_strstr_len (v, ref->value_len, "://");
   if (p == NULL)
-    return MOAT_FILTER_QUERY_NONE;
+    return NULL;
   p += 3;
-  {
-    const char *stop = p;
-    const char *hp;
-    gsize hl;
+  stop = p;
+  while (stop < end && *stop != '/' && *stop != '?' && *stop != '#')
+    stop++;
+  authority_host (p, stop - p, &hp, &hl);
+  return moat_host_normalize (hp, hl, NULL, NULL);
+}
 
-    while (stop < end && *stop != '/' && *stop != '?' && *stop != '#')
-      stop++;
-    authority_host (p, stop - p, &hp, &hl);
-    ref_host = moat_host_normalize (hp, hl, NULL, NULL);
-  }
-  if (ref_host == NULL)
-    return MOAT_FILTER_QUERY_NONE;
-  if (g_str_equal (ref_host, host))
-    return MOAT_FILTER_QUERY_FIRST_PARTY;
-  a = moat_host_registrable_domain (ref_host);
-  b = moat_host_registrable_domain (host);
-  if (a == NULL || b == NULL)
-    return g_str_equal (ref_host, host) ? MOAT_FILTER_QUERY_FIRST_PARTY : MOAT_FILTER_QUERY_THIRD_PARTY;
-  return g_str_equal (a, b) ? MOAT_FILTER_QUERY_FIRST_PARTY : MOAT_FILTER_QUERY_THIRD_PARTY;
+/* What the request loads, from Sec-Fetch-Dest when the browser sends it. */
+static MoatFilterResourceType
+request_type (const MoatHttpRequest *req)
+{
+  for (guint i = 0; i < req->n_headers; i++)
+    if (req->headers[i].name_len == strlen ("sec-fetch-dest") &&
+        g_ascii_strncasecmp (req->headers[i].name, "sec-fetch-dest", strlen ("sec-fetch-dest")) == 0)
+      return moat_filter_resource_type_from_fetch_dest (req->headers[i].value,
+                                                        req->headers[i].value_len);
+  return MOAT_FILTER_RESOURCE_TYPE_UNKNOWN;
 }
 
 static gboolean
@@ -2163,9 +2162,39 @@ handle_request (MoatProxyLoop *loop, Conn *c, const MoatHttpRequest *req, const 
   if (loop->matcher != NULL && !allow_once_active (loop, host))
     {
       MoatFilterMatch match;
-      MoatFilterQueryFlags flags = tunnel ? MOAT_FILTER_QUERY_NONE : request_party (req, host);
+      MoatFilterVerdict verdict;
 
-      if (moat_filter_matcher_match_host (loop->matcher, host, -1, flags, &match) == MOAT_FILTER_VERDICT_BLOCK)
+      if (tunnel)
+        {
+          /* All a tunnel shows is its host. */
+          verdict = moat_filter_matcher_match_host (loop->matcher, host, -1,
+                                                    MOAT_FILTER_QUERY_NONE, &match);
+        }
+      else
+        {
+          /* Plain HTTP: the whole URL, the page's site and the resource type. */
+          g_autofree char *ref_host = request_source_host (req);
+          g_autofree char *site = ref_host != NULL ? moat_host_registrable_domain (ref_host) : NULL;
+          GString *url = loop->url;
+
+          g_string_assign (url, "http://");
+          g_string_append (url, host);
+          if (port != 80)
+            g_string_append_printf (url, ":%u", port);
+          if (req->path != NULL && req->path_len > 0)
+            {
+              if (req->path[0] != '/')
+                g_string_append_c (url, '/');
+              g_string_append_len (url, req->path, req->path_len);
+            }
+          else
+            g_string_append_c (url, '/');
+          verdict = moat_filter_matcher_match_url (loop->matcher, url->str, url->len, host,
+                                                   strlen (host),
+                                                   site != NULL ? site : ref_host,
+                                                   request_type (req), &match);
+        }
+      if (verdict == MOAT_FILTER_VERDICT_BLOCK)
         {
           MoatProxyBlock *block = NULL;
 
@@ -3044,6 +3073,7 @@ moat_proxy_loop_new (int                            listen_fd,
   loop->scratch = g_malloc (SCRATCH_SIZE);
   loop->decode = g_malloc (DECODE_SIZE);
   loop->hs = g_string_sized_new (4096);
+  loop->url = g_string_sized_new (1024);
   loop->req = g_new0 (MoatHttpRequest, 1);
   loop->resp = g_new0 (MoatHttpResponse, 1);
   loop->graveyard = g_ptr_array_new ();
@@ -3110,6 +3140,7 @@ moat_proxy_loop_free (MoatProxyLoop *loop)
   g_free (loop->scratch);
   g_free (loop->decode);
   g_string_free (loop->hs, TRUE);
+  g_string_free (loop->url, TRUE);
   g_free (loop->req);
   g_free (loop->resp);
   g_ptr_array_free (loop->graveyard, TRUE);

@@ -39,13 +39,14 @@ PAGE = """<!DOCTYPE html>
 var results = {};
 function done(name, ok) {
   results[name] = ok ? "loaded" : "failed";
-  if (Object.keys(results).length == 2)
+  if (Object.keys(results).length == 3)
     document.getElementById("state").textContent =
-      JSON.stringify({allowed: results.allowed, blocked: results.blocked});
+      JSON.stringify({allowed: results.allowed, blocked: results.blocked, path: results.path});
 }
 </script>
 <img src="http://localhost:%(port)d/allowed.png" onload="done('allowed', true)" onerror="done('allowed', false)">
 <img src="http://%(blocked)s:%(port)d/ad.png" onload="done('blocked', true)" onerror="done('blocked', false)">
+<img src="http://localhost:%(port)d/ads/banner.png" onload="done('path', true)" onerror="done('path', false)">
 </body></html>
 """
 
@@ -128,7 +129,8 @@ def main():
         os.environ[var] = os.path.join(tmp, var.lower())
     listfile = os.path.join(tmp, "list.txt")
     with open(listfile, "w") as f:
-        f.write("! a test list\n%s\n" % BLOCKED)
+        # A host rule and a URL rule (plain HTTP is matched by its whole URL).
+        f.write("[Adblock Plus 2.0]\n||%s^\n/ads/banner.png\n" % BLOCKED)
 
     socketserver.TCPServer.allow_reuse_address = True
     origin = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Origin)
@@ -155,10 +157,10 @@ def main():
 
         dom, err = dump_dom(chromium, proxy, "http://localhost:%d/page.html" % port,
                             os.path.join(tmp, "profile1"))
-        tap('{"allowed":"loaded","blocked":"failed"}' in dom.replace("&quot;", '"'),
-            "the allowed image loads, the blocked one does not", dom + err)
-        tap(not any(host.startswith(BLOCKED) for host, _ in Origin.seen),
-            "the blocked host never reached the origin", Origin.seen)
+        tap('{"allowed":"loaded","blocked":"failed","path":"failed"}' in dom.replace("&quot;", '"'),
+            "the allowed image loads; the blocked host and the blocked URL do not", dom + err)
+        tap(not any(host.startswith(BLOCKED) or path.startswith("/ads/") for host, path in Origin.seen),
+            "neither blocked request reached the origin", Origin.seen)
 
         dom, err = dump_dom(chromium, proxy, "http://%s:%d/page.html" % (BLOCKED, port),
                             os.path.join(tmp, "profile2"))
@@ -172,19 +174,21 @@ def main():
         while time.monotonic() < deadline:
             code, out, _ = moatctl("--json", "events", "--source", "proxy", "--limit", "0")
             events = json.loads(out) if code == 0 else []
-            if len(events) >= 2:
+            if len(events) >= 3:
                 break
             time.sleep(0.3)
         details = [json.loads(e["detail"]) if isinstance(e["detail"], str) else e["detail"]
                    for e in events]
-        tap(len(events) >= 2 and all(e["subject"] == BLOCKED and e["action"] == "blocked"
-                                      for e in events)
-            and all(d.get("rule") == BLOCKED and d.get("line") == 2 for d in details),
+        rules = sorted((e["subject"], d.get("rule"), d.get("line")) for e, d in zip(events, details))
+        tap(len(events) >= 3 and all(e["action"] == "blocked" for e in events)
+            and ("localhost", "/ads/banner.png", 3) in rules
+            and (BLOCKED, "||%s^" % BLOCKED, 2) in rules
+            and all(r in (("localhost", "/ads/banner.png", 3), (BLOCKED, "||%s^" % BLOCKED, 2)) for r in rules),
             "each block is an event naming the list's rule and line", json.dumps(events, indent=1))
         # Allowed traffic is counted, never recorded.
         code, out, _ = moatctl("--json", "status")
         status = json.loads(out) if code == 0 else {}
-        tap((status.get("proxy_requests") or 0) >= 3 and (status.get("proxy_blocked") or 0) >= 2,
+        tap((status.get("proxy_requests") or 0) >= 4 and (status.get("proxy_blocked") or 0) >= 3,
             "moatctl status counts the proxy's requests and blocks", out)
     finally:
         moatd.terminate()
