@@ -1047,6 +1047,27 @@ test_resolver (Fixture *fixture, gconstpointer data)
 }
 
 static void
+test_start_errors (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(MoatProxy) other = moat_proxy_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (moat_proxy_start (other, "0.0.0.0", 0, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (moat_proxy_start (other, "192.0.2.1", 0, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (moat_proxy_start (other, "localhost", 0, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_null (moat_proxy_get_address (other));
+  /* Already running. */
+  g_assert_false (moat_proxy_start (fixture->proxy, "127.0.0.1", 0, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS);
+}
+
+static void
 test_own_endpoints (Fixture *fixture, gconstpointer data)
 {
   g_autofree char *pac = NULL;
@@ -1175,6 +1196,7 @@ main (int argc, char **argv)
   ADD ("allow-form", test_allow_form);
   ADD ("parent", test_parent);
   ADD ("resolver", test_resolver);
+  ADD ("start-errors", test_start_errors);
   ADD ("own-endpoints", test_own_endpoints);
   ADD ("bad-input", test_bad_input);
   ADD ("header-timeout", test_header_timeout);
