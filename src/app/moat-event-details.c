@@ -193,6 +193,12 @@ show_proxy_block (MoatEventDetails *self,
   get_int_member (detail, "line", &line);
   get_int_member (detail, "port", &port);
 
+  /* Allowing a host lifts a list's block, not the local-address or port
+   * rules. */
+  gtk_widget_set_visible (self->allow_box,
+                          self->event->subject[0] != '\0' &&
+                          (reason == NULL || g_strcmp0 (reason, "filter") == 0));
+
   if (g_strcmp0 (reason, "local-destination") == 0)
     explanation = g_strdup (_("Moat blocked this request because it tried to reach this computer "
                               "or its local network, which web pages must not do."));
@@ -296,9 +302,7 @@ update (MoatEventDetails *self)
   gtk_widget_add_css_class (GTK_WIDGET (self->severity_icon),
                             moat_severity_get_style_class (event->severity));
   gtk_label_set_text (self->headline_label, event->subject);
-  gtk_widget_set_visible (self->allow_box, is_block && event->subject[0] != '\0');
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "details.allow-once", TRUE);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "details.always-allow", TRUE);
+  gtk_widget_set_visible (self->allow_box, FALSE);
 
   add_fact (self, _("What"), threat, NULL);
   if (is_block)
@@ -352,8 +356,6 @@ allow_cb (GObject      *object,
   once = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (self->cancellable), "moat-once"));
   host = g_strdup (g_object_get_data (G_OBJECT (self->cancellable), "moat-host"));
   g_clear_object (&self->cancellable);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "details.allow-once", TRUE);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "details.always-allow", TRUE);
 
   if (error != NULL)
     /* Translators: %s is the reason */
@@ -373,6 +375,8 @@ allow (MoatEventDetails *self,
 {
   const char *host;
 
+  /* One call at a time. The buttons stay sensitive (and keep the focus, so
+   * Escape still goes back); a second click while a call runs does nothing. */
   if (self->client == NULL || self->event == NULL || self->cancellable != NULL)
     return;
 
@@ -380,8 +384,6 @@ allow (MoatEventDetails *self,
   self->cancellable = g_cancellable_new ();
   g_object_set_data (G_OBJECT (self->cancellable), "moat-once", GINT_TO_POINTER (once));
   g_object_set_data_full (G_OBJECT (self->cancellable), "moat-host", g_strdup (host), g_free);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "details.allow-once", FALSE);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "details.always-allow", FALSE);
   if (once)
     moat_client_call_async (self->client, "AllowOnce", g_variant_new ("(s)", host),
                             self->cancellable, allow_cb, self);
