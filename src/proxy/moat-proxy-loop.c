@@ -154,6 +154,7 @@ struct Conn
   guint     close_after : 1;
   guint     dechunk_on : 1;
   guint     peer_eof : 1;        /* the client half-closed while its request ran */
+  guint32   head_seen;         /* bytes of a partial head already parsed (no LF since) */
   Timer     timer;
   Buf       in;                /* owned: pending partial head / body / pipelined bytes */
   Buf       out;               /* owned: bytes not yet written to the client */
@@ -2364,9 +2365,21 @@ client_consume (MoatProxyLoop *loop, Conn *c, const char *data, gsize len)
       {
         MoatHttpRequest *req = loop->req;
 
+        /* A head dripped in byte by byte must not be parsed again from the
+         * start for every byte: only a new LF or a limit can change the
+         * answer (moat-http-parser.h). */
+        if (c->head_seen > 0 && len > c->head_seen && len < MOAT_HTTP_MAX_HEAD &&
+            !(c->head_seen < MOAT_HTTP_MAX_REQUEST_LINE + 2 && len >= MOAT_HTTP_MAX_REQUEST_LINE + 2) &&
+            memchr (data + c->head_seen, '\n', len - c->head_seen) == NULL)
+          {
+            c->head_seen = (guint32) len;
+            return 0;
+          }
+
         switch (moat_http_parse_request (data, len, req))
           {
           case MOAT_HTTP_PARSE_INCOMPLETE:
+            c->head_seen = (guint32) len;
             if (!c->head_timer)
               {
                 c->head_timer = TRUE;
@@ -2374,6 +2387,7 @@ client_consume (MoatProxyLoop *loop, Conn *c, const char *data, gsize len)
               }
             return 0;
           case MOAT_HTTP_PARSE_ERROR:
+            c->head_seen = 0;
             c->keep_alive = FALSE;
             c->method = MOAT_HTTP_METHOD_GET;
             c->version_minor = 1;
@@ -2382,6 +2396,7 @@ client_consume (MoatProxyLoop *loop, Conn *c, const char *data, gsize len)
             return len;
           case MOAT_HTTP_PARSE_OK:
           default:
+            c->head_seen = 0;
             c->head_timer = FALSE;
             return handle_request (loop, c, req, data, len);
           }
