@@ -113,6 +113,14 @@ def main():
         raise SystemExit("the hard limit on open files (%d) is below %d" % (hard, need))
     resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
 
+    probe = socket.socket()
+    try:
+        probe.bind(("127.0.0.1", args.port))
+    except OSError:
+        raise SystemExit("port %d is taken: stop what listens there first" % args.port)
+    finally:
+        probe.close()
+
     tmp = tempfile.mkdtemp(prefix="moat-idle-")
     listfile = os.path.join(tmp, "list.txt")
     with open(listfile, "w") as f:
@@ -194,7 +202,10 @@ def main():
     finally:
         for s in socks:
             s.close()
-        proc.terminate()
+        # moatd first: dbus-run-session does not pass SIGTERM on.
+        moatd_pid = find_moatd(proc.pid)
+        if moatd_pid is not None:
+            os.kill(moatd_pid, 15)
         proc.wait(timeout=30)
         shutil.rmtree(tmp, ignore_errors=True)
 
