@@ -526,6 +526,9 @@ build_block_detail (const MoatProxyBlock *block)
   json_builder_add_boolean_value (builder, block->tunnel);
   json_builder_set_member_name (builder, "port");
   json_builder_add_int_value (builder, block->port);
+  /* Repeats within one batch (MOAT_PROXY_BLOCKED_INTERVAL_MS) are one event. */
+  json_builder_set_member_name (builder, "count");
+  json_builder_add_int_value (builder, MAX (block->count, 1));
   if (block->url != NULL && g_utf8_validate (block->url, -1, NULL))
     {
       json_builder_set_member_name (builder, "url");

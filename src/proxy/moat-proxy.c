@@ -42,6 +42,7 @@ struct _MoatProxy
   /* shared with the proxy thread, under lock */
   GMutex         lock;
   GPtrArray     *pending_blocks;     /* MoatProxyBlock */
+  GHashTable    *pending_index;      /* MoatProxyBlock -> itself: finds repeats */
   GPtrArray     *pending_allow;      /* char * */
   GSource       *deliver_source;
   gint64         last_delivery;
@@ -71,6 +72,28 @@ moat_proxy_block_free (MoatProxyBlock *block)
 
 /* ---------------------------------------------------------- owner delivery */
 
+/* Two blocks are the same when a user would call them the same: the URL of a
+ * plain-HTTP request may differ. */
+static guint
+block_hash (gconstpointer data)
+{
+  const MoatProxyBlock *b = data;
+
+  return g_str_hash (b->host) ^ (b->rule != NULL ? g_str_hash (b->rule) : 0) ^
+         ((guint) b->port << 8) ^ ((guint) b->reason << 1) ^ (guint) b->tunnel ^ b->line;
+}
+
+static gboolean
+block_equal (gconstpointer a_data, gconstpointer b_data)
+{
+  const MoatProxyBlock *a = a_data;
+  const MoatProxyBlock *b = b_data;
+
+  return a->reason == b->reason && a->tunnel == b->tunnel && a->port == b->port &&
+         a->line == b->line && g_strcmp0 (a->host, b->host) == 0 &&
+         g_strcmp0 (a->rule, b->rule) == 0 && g_strcmp0 (a->list_name, b->list_name) == 0;
+}
+
 static gboolean
 deliver_cb (gpointer user_data)
 {
@@ -80,6 +103,7 @@ deliver_cb (gpointer user_data)
 
   g_mutex_lock (&self->lock);
   blocks = g_steal_pointer (&self->pending_blocks);
+  g_clear_pointer (&self->pending_index, g_hash_table_unref);
   allow = g_steal_pointer (&self->pending_allow);
   g_clear_pointer (&self->deliver_source, g_source_unref);
   self->last_delivery = g_get_monotonic_time ();
@@ -117,15 +141,32 @@ on_loop_blocked (MoatProxyBlock *block, gpointer user_data)
 {
   MoatProxy *self = user_data;
 
+  MoatProxyBlock *same;
+
   g_mutex_lock (&self->lock);
   if (self->pending_blocks == NULL)
-    self->pending_blocks = g_ptr_array_new_with_free_func ((GDestroyNotify) moat_proxy_block_free);
-  /* Bounded: in a flood of blocks while the owner is busy, the rest of a
-   * batch is dropped (they are counted in the stats all the same). */
-  if (self->pending_blocks->len >= MAX_PENDING_BLOCKS)
+    {
+      self->pending_blocks = g_ptr_array_new_with_free_func ((GDestroyNotify) moat_proxy_block_free);
+      self->pending_index = g_hash_table_new (block_hash, block_equal);
+    }
+  same = g_hash_table_lookup (self->pending_index, block);
+  if (same != NULL)
+    {
+      /* A repeat: counted, not queued. */
+      if (same->count < G_MAXUINT)
+        same->count++;
+      moat_proxy_block_free (block);
+    }
+  /* Bounded: in a flood of different blocks while the owner is busy, the
+   * rest of a batch is dropped (they are counted in the stats all the same). */
+  else if (self->pending_blocks->len >= MAX_PENDING_BLOCKS)
     moat_proxy_block_free (block);
   else
-    g_ptr_array_add (self->pending_blocks, block);
+    {
+      block->count = 1;
+      g_ptr_array_add (self->pending_blocks, block);
+      g_hash_table_add (self->pending_index, block);
+    }
   schedule_delivery_locked (self);
   g_mutex_unlock (&self->lock);
 }
@@ -270,6 +311,7 @@ moat_proxy_finalize (GObject *object)
 {
   MoatProxy *self = MOAT_PROXY (object);
 
+  g_clear_pointer (&self->pending_index, g_hash_table_unref);
   g_clear_pointer (&self->pending_blocks, g_ptr_array_unref);
   g_clear_pointer (&self->pending_allow, g_ptr_array_unref);
   g_mutex_clear (&self->lock);
@@ -517,6 +559,7 @@ moat_proxy_stop (MoatProxy *self)
       g_source_destroy (self->deliver_source);
       g_clear_pointer (&self->deliver_source, g_source_unref);
     }
+  g_clear_pointer (&self->pending_index, g_hash_table_unref);
   g_clear_pointer (&self->pending_blocks, g_ptr_array_unref);
   g_clear_pointer (&self->pending_allow, g_ptr_array_unref);
   g_mutex_unlock (&self->lock);

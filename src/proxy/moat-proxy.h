@@ -21,7 +21,9 @@ G_BEGIN_DECLS
  * Signals, emitted on the GMainContext that was thread-default when
  * moat_proxy_start() was called:
  *   ::blocked (GPtrArray *blocks): MoatProxyBlock records, oldest first, batched
- *     (at most one emission every MOAT_PROXY_BLOCKED_INTERVAL_MS).
+ *     (at most one emission every MOAT_PROXY_BLOCKED_INTERVAL_MS). Repeats of
+ *     the same block within a batch are one record with a count, so a flood
+ *     of blocks costs the owner one record per blocked thing, not per request.
  *   ::always-allow-requested (const char *host): the user pressed "Always allow"
  *     on a block page (the proxy has already allowed the host once); the owner
  *     adds it to the user's allow-list.
@@ -50,6 +52,8 @@ typedef struct {
   char                 *list_name;     /* idem */
   char                 *rule;          /* idem: the exact rule text */
   guint                 line;          /* idem: its line in the list, 1-based */
+  guint                 count;         /* identical blocks (same reason, host, port, list
+                                        * and rule) this record stands for, in one batch */
 } MoatProxyBlock;
 
 void moat_proxy_block_free (MoatProxyBlock *block);
