@@ -36,9 +36,16 @@ ninja -C "$build" src/daemon/moatd data/gschemas.compiled tests/filter/moat-filt
 data=$(mktemp -d /tmp/moat-bench-XXXXXX)
 trap 'rm -rf "$data"' EXIT
 
+# The harness's TLS origin listens on 18443: CONNECT may go there as well
+# as to 443 (connect-ports), set in a keyfile GSettings backend of its own.
+mkdir -p "$data/config/glib-2.0/settings"
+printf '[io/github/moatproject/Moat]\nconnect-ports=[443, 18443]\n' \
+  > "$data/config/glib-2.0/settings/keyfile"
+
 # moatd needs a session bus; dbus-run-session gives it a private one. The
 # harness measures the whole process tree (moatd and that idle dbus-daemon).
-start="exec env GSETTINGS_SCHEMA_DIR=$build/data GSETTINGS_BACKEND=memory \
+start="exec env GSETTINGS_SCHEMA_DIR=$build/data GSETTINGS_BACKEND=keyfile \
+XDG_CONFIG_HOME=$data/config \
 dbus-run-session -- $build/src/daemon/moatd --data-dir $data/\$BENCH_PORT \
 --proxy-port \$BENCH_PORT --list \"\$BENCH_BLOCKLIST\" \
 --allow-local-host allowed.example.test --allow-local-host blocked.example.test"
