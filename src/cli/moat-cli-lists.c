@@ -66,6 +66,8 @@ moat_cli_check_to_json (GVariant *result)
     json_builder_add_int_value (builder, lookup_uint (result, "line"));
   else
     json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "protected_resource");
+  json_builder_add_boolean_value (builder, lookup_bool (result, "protected-resource"));
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
 }
@@ -86,6 +88,10 @@ moat_cli_append_check (GString *out, GVariant *result)
     /* Translators: %s is a host name */
     g_string_append_printf (out, _("%s is not on any list in use."), host);
   g_string_append_c (out, '\n');
+  if (lookup_bool (result, "protected-resource"))
+    g_string_append_printf (out, "  %s\n",
+                            _("It is a protected resource: the policy walls it off when the "
+                              "network is not safe."));
   if (verdict == NULL || g_str_equal (verdict, "none"))
     return;
 

@@ -12,7 +12,8 @@ G_BEGIN_DECLS
  * interface (moatctl(1)):
  *
  * check: {"host", "verdict" ("block" | "allow" | "none"), "category", "list_id",
- *         "list_name", "rule", "line"} (the last five null when no rule decided)
+ *         "list_name", "rule", "line", "protected_resource"} (category to line
+ *         null when no rule decided; protected_resource a boolean)
  * lists: [{"id", "name", "kind", "category", "source", "enabled", "loaded",
  *          "rules", "bad_lines", "bad_line_numbers", "updated", "error"}]
  *        ("updated" ISO 8601 or null, "error" a sentence or null)

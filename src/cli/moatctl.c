@@ -37,6 +37,7 @@ typedef enum {
   COMMAND_ALLOW,
   COMMAND_BLOCK,
   COMMAND_PROTECT,
+  COMMAND_PROTECTED,
 } Command;
 
 typedef struct {
@@ -92,6 +93,7 @@ help_text (void)
            "  moatctl lists category CATEGORY on|off\n"
            "  moatctl [--json] allow|block [--remove] [HOST]\n"
            "  moatctl protect [on|off]\n"
+           "  moatctl [--json] protected [--remove] [HOST]\n"
            "  moatctl --help | --version\n"
            "\n"
            "Ask Moat’s engine, moatd, what it is doing. moatctl talks to moatd on the\n"
@@ -114,6 +116,8 @@ help_text (void)
            "                    without HOST, show the list.\n"
            "  protect           Point this desktop’s proxy settings at Moat (on), restore\n"
            "                    the previous ones (off), or show which it is.\n"
+           "  protected         Company hosts to wall off when the network is not safe\n"
+           "                    (the policy uses them); add HOST, --remove it, or list.\n"
            "\n"
            "Options:\n"
            "  --json            Print JSON. The field names are stable; see moatctl(1).\n"
@@ -451,8 +455,11 @@ user_hosts_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 
   if (reply == NULL)
     return;
-  g_variant_get (reply, "(^a&s^a&s)", &allowed, &blocked);
-  hosts = ctl->command == COMMAND_ALLOW ? allowed : blocked;
+  if (ctl->command == COMMAND_PROTECTED)
+    g_variant_get (reply, "(^a&s)", &allowed);
+  else
+    g_variant_get (reply, "(^a&s^a&s)", &allowed, &blocked);
+  hosts = ctl->command == COMMAND_BLOCK ? blocked : allowed;
   if (ctl->json)
     {
       g_autoptr(JsonBuilder) builder = json_builder_new ();
@@ -487,11 +494,15 @@ add_user_host_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   if (reply == NULL)
     return;
   g_variant_get (reply, "(&s)", &host);
-  line = ctl->command == COMMAND_ALLOW
+  if (ctl->command == COMMAND_ALLOW)
     /* Translators: %s is a host name */
-    ? g_strdup_printf (_("%s and its subdomains are always allowed now."), host)
+    line = g_strdup_printf (_("%s and its subdomains are always allowed now."), host);
+  else if (ctl->command == COMMAND_BLOCK)
     /* Translators: %s is a host name */
-    : g_strdup_printf (_("%s and its subdomains are always blocked now."), host);
+    line = g_strdup_printf (_("%s and its subdomains are always blocked now."), host);
+  else
+    /* Translators: %s is a host name */
+    line = g_strdup_printf (_("%s and its subdomains are a protected resource now."), host);
   write_out (line);
   write_out ("\n");
   done (ctl);
@@ -577,10 +588,12 @@ run_lists (Ctl *ctl)
 static void
 run_user_host (Ctl *ctl)
 {
-  const char *list = ctl->command == COMMAND_ALLOW ? "allow" : "block";
+  const char *list = ctl->command == COMMAND_ALLOW ? "allow"
+                   : ctl->command == COMMAND_BLOCK ? "block" : "protected";
 
   if (ctl->args[0] == NULL)
-    call (ctl, "GetUserHosts", NULL, user_hosts_cb);
+    call (ctl, ctl->command == COMMAND_PROTECTED ? "GetProtectedResources" : "GetUserHosts", NULL,
+          user_hosts_cb);
   else if (ctl->remove)
     call (ctl, "RemoveUserHost", g_variant_new ("(ss)", ctl->args[0], list), void_cb);
   else
@@ -603,6 +616,7 @@ run_command (Ctl *ctl)
       break;
     case COMMAND_ALLOW:
     case COMMAND_BLOCK:
+    case COMMAND_PROTECTED:
       run_user_host (ctl);
       break;
     case COMMAND_PROTECT:
@@ -1008,7 +1022,8 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
   if (*argc < 2)
     {
       fail (ctl, EXIT_USAGE,
-            _("No command given: use status, events, check, lists, allow, block or protect"));
+            _("No command given: use status, events, check, lists, allow, block, protect or "
+              "protected"));
       goto out;
     }
   command = (*argv)[1];
@@ -1026,10 +1041,13 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
     ctl->command = COMMAND_BLOCK;
   else if (g_str_equal (command, "protect"))
     ctl->command = COMMAND_PROTECT;
+  else if (g_str_equal (command, "protected"))
+    ctl->command = COMMAND_PROTECTED;
   else
     {
       fail (ctl, EXIT_USAGE,
-            _("“%s” is not a command: use status, events, check, lists, allow, block or protect"),
+            _("“%s” is not a command: use status, events, check, lists, allow, block, protect "
+              "or protected"),
             command);
       goto out;
     }
@@ -1051,9 +1069,10 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
       fail (ctl, EXIT_USAGE, _("--category and --name belong to “lists add”"));
       goto out;
     }
-  if (o.remove && ctl->command != COMMAND_ALLOW && ctl->command != COMMAND_BLOCK)
+  if (o.remove && ctl->command != COMMAND_ALLOW && ctl->command != COMMAND_BLOCK &&
+      ctl->command != COMMAND_PROTECTED)
     {
-      fail (ctl, EXIT_USAGE, _("--remove belongs to “allow” and “block”"));
+      fail (ctl, EXIT_USAGE, _("--remove belongs to “allow”, “block” and “protected”"));
       goto out;
     }
 
@@ -1108,6 +1127,7 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
       goto out;
     case COMMAND_ALLOW:
     case COMMAND_BLOCK:
+    case COMMAND_PROTECTED:
       if (n_args > 1 || (o.remove && n_args == 0))
         {
           fail (ctl, EXIT_USAGE, _("“%s” takes one host name"), command);

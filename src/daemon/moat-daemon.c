@@ -425,6 +425,8 @@ on_handle_check_cb (MoatDBusMoat1         *skeleton,
   g_variant_builder_add (&builder, "{sv}", "host", g_variant_new_string (check.host));
   g_variant_builder_add (&builder, "{sv}", "verdict",
                          g_variant_new_string (verdict_to_string (check.verdict)));
+  if (check.protected_resource)
+    g_variant_builder_add (&builder, "{sv}", "protected-resource", g_variant_new_boolean (TRUE));
   if (check.verdict != MOAT_FILTER_VERDICT_NONE)
     {
       g_variant_builder_add (&builder, "{sv}", "category",
@@ -540,18 +542,42 @@ on_handle_get_user_hosts_cb (MoatDBusMoat1         *skeleton,
 }
 
 static gboolean
+on_handle_get_protected_resources_cb (MoatDBusMoat1         *skeleton,
+                                      GDBusMethodInvocation *invocation,
+                                      MoatDaemon            *self)
+{
+  g_auto(GStrv) hosts = moat_lists_dup_protected_resources (moat_engine_get_lists (self->engine));
+
+  moat_dbus_moat1_complete_get_protected_resources (skeleton, invocation,
+                                                    (const char * const *) hosts);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+typedef enum {
+  USER_LIST_ALLOW,
+  USER_LIST_BLOCK,
+  USER_LIST_PROTECTED,
+} UserList;
+
+static gboolean
 parse_user_list (const char            *list,
-                 gboolean              *allow,
+                 UserList              *which,
                  GDBusMethodInvocation *invocation)
 {
-  if (g_strcmp0 (list, "allow") == 0 || g_strcmp0 (list, "block") == 0)
+  if (g_strcmp0 (list, "allow") == 0)
+    *which = USER_LIST_ALLOW;
+  else if (g_strcmp0 (list, "block") == 0)
+    *which = USER_LIST_BLOCK;
+  else if (g_strcmp0 (list, "protected") == 0)
+    *which = USER_LIST_PROTECTED;
+  else
     {
-      *allow = g_str_equal (list, "allow");
-      return TRUE;
+      g_dbus_method_invocation_return_error (invocation, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT,
+                                             "The list must be “allow”, “block” or “protected”, "
+                                             "not “%s”", list);
+      return FALSE;
     }
-  g_dbus_method_invocation_return_error (invocation, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT,
-                                         "The list must be “allow” or “block”, not “%s”", list);
-  return FALSE;
+  return TRUE;
 }
 
 static gboolean
@@ -561,14 +587,19 @@ on_handle_add_user_host_cb (MoatDBusMoat1         *skeleton,
                             const char            *arg_list,
                             MoatDaemon            *self)
 {
+  MoatLists *lists = moat_engine_get_lists (self->engine);
   g_autofree char *normalized = NULL;
   GError *error = NULL;
-  gboolean allow;
+  UserList which;
+  gboolean ok;
 
-  if (!parse_user_list (arg_list, &allow, invocation))
+  if (!parse_user_list (arg_list, &which, invocation))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
-  if (!moat_lists_add_user_host (moat_engine_get_lists (self->engine), arg_host, allow,
-                                 &normalized, &error))
+  if (which == USER_LIST_PROTECTED)
+    ok = moat_lists_add_protected_resource (lists, arg_host, &normalized, &error);
+  else
+    ok = moat_lists_add_user_host (lists, arg_host, which == USER_LIST_ALLOW, &normalized, &error);
+  if (!ok)
     return_error (invocation, error);
   else
     moat_dbus_moat1_complete_add_user_host (skeleton, invocation, normalized);
@@ -582,12 +613,18 @@ on_handle_remove_user_host_cb (MoatDBusMoat1         *skeleton,
                                const char            *arg_list,
                                MoatDaemon            *self)
 {
+  MoatLists *lists = moat_engine_get_lists (self->engine);
   GError *error = NULL;
-  gboolean allow;
+  UserList which;
+  gboolean ok;
 
-  if (!parse_user_list (arg_list, &allow, invocation))
+  if (!parse_user_list (arg_list, &which, invocation))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
-  if (!moat_lists_remove_user_host (moat_engine_get_lists (self->engine), arg_host, allow, &error))
+  if (which == USER_LIST_PROTECTED)
+    ok = moat_lists_remove_protected_resource (lists, arg_host, &error);
+  else
+    ok = moat_lists_remove_user_host (lists, arg_host, which == USER_LIST_ALLOW, &error);
+  if (!ok)
     return_error (invocation, error);
   else
     moat_dbus_moat1_complete_remove_user_host (skeleton, invocation);
@@ -877,6 +914,8 @@ moat_daemon_new (MoatEngine *engine)
                     G_CALLBACK (on_handle_remove_list_cb), self);
   g_signal_connect (self->skeleton, "handle-get-user-hosts",
                     G_CALLBACK (on_handle_get_user_hosts_cb), self);
+  g_signal_connect (self->skeleton, "handle-get-protected-resources",
+                    G_CALLBACK (on_handle_get_protected_resources_cb), self);
   g_signal_connect (self->skeleton, "handle-add-user-host",
                     G_CALLBACK (on_handle_add_user_host_cb), self);
   g_signal_connect (self->skeleton, "handle-remove-user-host",

@@ -79,6 +79,8 @@ typedef struct {
   GPtrArray   *infos;        /* MoatListInfo */
   GPtrArray   *matcher_ids;  /* char *: the id of each of the matcher's lists, in order */
   MoatFilterMatcher *matcher;
+  GBytes      *protected_bytes;
+  MoatFilterMatcher *protected_matcher;
 } LoadData;
 
 struct _MoatLists
@@ -92,6 +94,7 @@ struct _MoatLists
 
   GHashTable        *cache;         /* id -> CacheEntry */
   MoatFilterMatcher *matcher;
+  MoatFilterMatcher *protected_matcher; /* the protected resources; never used to block */
   GPtrArray         *infos;         /* MoatListInfo */
   GHashTable        *list_ids;      /* MoatFilterList * -> id (char *), for the matcher's lists */
   GPtrArray         *waiting;       /* GTask: loads asked for while one runs */
@@ -227,6 +230,8 @@ load_data_free (LoadData *data)
   g_clear_pointer (&data->infos, g_ptr_array_unref);
   g_clear_pointer (&data->matcher_ids, g_ptr_array_unref);
   g_clear_pointer (&data->matcher, moat_filter_matcher_unref);
+  g_clear_pointer (&data->protected_bytes, g_bytes_unref);
+  g_clear_pointer (&data->protected_matcher, moat_filter_matcher_unref);
   g_free (data);
 }
 
@@ -544,6 +549,18 @@ load_in_thread (GTask        *task,
   g_hash_table_unref (data->cache);
   data->cache = g_steal_pointer (&new_cache);
   data->matcher = moat_filter_matcher_new ((MoatFilterList * const *) lists->pdata, lists->len);
+
+  /* The protected resources are a matcher of their own: policy asks it
+   * whether a host is one; it never blocks by itself. */
+  {
+    g_autoptr(MoatFilterList) protected_list =
+      moat_filter_list_new_from_bytes ("protected-resources", MOAT_FILTER_CATEGORY_CUSTOM,
+                                       MOAT_FILTER_FORMAT_DOMAINS, MOAT_FILTER_LIST_USER,
+                                       data->protected_bytes, NULL);
+
+    data->protected_matcher = protected_list != NULL
+      ? moat_filter_matcher_new (&protected_list, 1) : moat_filter_matcher_new (NULL, 0);
+  }
   g_task_return_boolean (task, TRUE);
 }
 
@@ -586,6 +603,8 @@ load_done_cb (GObject      *object,
   self->cache = g_steal_pointer (&data->cache);
   g_clear_pointer (&self->matcher, moat_filter_matcher_unref);
   self->matcher = g_steal_pointer (&data->matcher);
+  g_clear_pointer (&self->protected_matcher, moat_filter_matcher_unref);
+  self->protected_matcher = g_steal_pointer (&data->protected_matcher);
   g_clear_pointer (&self->infos, g_ptr_array_unref);
   self->infos = g_steal_pointer (&data->infos);
   self->generation++;
@@ -629,6 +648,7 @@ start_load (MoatLists *self)
 
   data = g_new0 (LoadData, 1);
   data->specs = snapshot_specs (self);
+  data->protected_bytes = user_hosts_bytes (self->settings, "protected-resources");
   data->cache = cache_new ();
   g_hash_table_iter_init (&iter, self->cache);
   while (g_hash_table_iter_next (&iter, &key, &value))
@@ -807,7 +827,7 @@ on_settings_changed_cb (GSettings  *settings,
 {
   static const char * const keys[] = {
     "enabled-categories", "disabled-lists", "subscriptions", "list-files",
-    "user-allowed-hosts", "user-blocked-hosts", "list-updates-allowed", NULL
+    "user-allowed-hosts", "user-blocked-hosts", "list-updates-allowed", "protected-resources", NULL
   };
 
   if (g_strv_contains (keys, key))
@@ -844,6 +864,7 @@ moat_lists_finalize (GObject *object)
   g_clear_pointer (&self->waiting, g_ptr_array_unref);
   g_clear_pointer (&self->cache, g_hash_table_unref);
   g_clear_pointer (&self->matcher, moat_filter_matcher_unref);
+  g_clear_pointer (&self->protected_matcher, moat_filter_matcher_unref);
   g_clear_pointer (&self->infos, g_ptr_array_unref);
   g_clear_pointer (&self->list_ids, g_hash_table_unref);
   g_clear_pointer (&self->fetch_errors, g_hash_table_unref);
@@ -885,6 +906,7 @@ moat_lists_init (MoatLists *self)
   self->fetching = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->fetcher = moat_list_fetcher_new ();
   self->matcher = moat_filter_matcher_new (NULL, 0);
+  self->protected_matcher = moat_filter_matcher_new (NULL, 0);
   self->assets_dir = g_strdup (assets != NULL && assets[0] != '\0'
                                ? assets : MOAT_LISTS_DEFAULT_ASSETS_DIR);
 }
@@ -1077,6 +1099,7 @@ moat_lists_check (MoatLists      *self,
   else
     check->verdict = moat_filter_matcher_match_host (self->matcher, host, -1,
                                                      MOAT_FILTER_QUERY_NONE, &match);
+  check->protected_resource = moat_lists_is_protected_resource (self, host);
   check->host = g_steal_pointer (&host);
   if (check->verdict != MOAT_FILTER_VERDICT_NONE)
     {
@@ -1378,5 +1401,96 @@ moat_lists_remove_user_host (MoatLists   *self,
       return FALSE;
     }
   strv_set (self->settings, key, canonical, FALSE);
+  return TRUE;
+}
+
+/* ---- Protected resources ---- */
+
+/**
+ * moat_lists_is_protected_resource:
+ * @host: a normalised host
+ *
+ * Whether @host (or a domain above it) is one of the company resources the
+ * policy walls off when the network is not safe.
+ */
+gboolean
+moat_lists_is_protected_resource (MoatLists  *self,
+                                  const char *host)
+{
+  MoatFilterMatch match;
+
+  g_return_val_if_fail (MOAT_IS_LISTS (self), FALSE);
+  g_return_val_if_fail (host != NULL, FALSE);
+
+  return moat_filter_matcher_match_host (self->protected_matcher, host, -1,
+                                         MOAT_FILTER_QUERY_NONE, &match) == MOAT_FILTER_VERDICT_BLOCK;
+}
+
+/* Returns: (transfer full): the protected resources, as stored */
+GStrv
+moat_lists_dup_protected_resources (MoatLists *self)
+{
+  g_return_val_if_fail (MOAT_IS_LISTS (self), NULL);
+  return g_settings_get_strv (self->settings, "protected-resources");
+}
+
+gboolean
+moat_lists_add_protected_resource (MoatLists   *self,
+                                   const char  *host,
+                                   char       **normalized,
+                                   GError     **error)
+{
+  g_autofree char *canonical = NULL;
+  g_auto(GStrv) current = NULL;
+
+  g_return_val_if_fail (MOAT_IS_LISTS (self), FALSE);
+  g_return_val_if_fail (host != NULL, FALSE);
+
+  canonical = target_host (host, error);
+  if (canonical == NULL)
+    {
+      if (error != NULL && *error != NULL && (*error)->domain != MOAT_ERROR)
+        {
+          g_autoptr(GError) inner = g_steal_pointer (error);
+
+          g_set_error (error, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT,
+                       _("“%s” is not a host name: %s"), host, inner->message);
+        }
+      return FALSE;
+    }
+  current = g_settings_get_strv (self->settings, "protected-resources");
+  if (g_strv_length (current) >= MAX_USER_HOSTS &&
+      !g_strv_contains ((const char * const *) current, canonical))
+    {
+      g_set_error (error, MOAT_ERROR, MOAT_ERROR_LIMIT_EXCEEDED,
+                   _("The list already holds %u hosts, the most Moat keeps."), MAX_USER_HOSTS);
+      return FALSE;
+    }
+  strv_set (self->settings, "protected-resources", canonical, TRUE);
+  if (normalized != NULL)
+    *normalized = g_steal_pointer (&canonical);
+  return TRUE;
+}
+
+gboolean
+moat_lists_remove_protected_resource (MoatLists   *self,
+                                      const char  *host,
+                                      GError     **error)
+{
+  g_autofree char *canonical = NULL;
+  g_auto(GStrv) current = NULL;
+
+  g_return_val_if_fail (MOAT_IS_LISTS (self), FALSE);
+  g_return_val_if_fail (host != NULL, FALSE);
+
+  canonical = moat_host_normalize (host, -1, NULL, NULL);
+  current = g_settings_get_strv (self->settings, "protected-resources");
+  if (canonical == NULL || !g_strv_contains ((const char * const *) current, canonical))
+    {
+      g_set_error (error, MOAT_ERROR, MOAT_ERROR_NOT_FOUND,
+                   _("%s is not a protected resource."), host);
+      return FALSE;
+    }
+  strv_set (self->settings, "protected-resources", canonical, FALSE);
   return TRUE;
 }

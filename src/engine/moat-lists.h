@@ -63,6 +63,7 @@ typedef struct {
   char               *list_name;
   char               *rule;
   guint               line;
+  gboolean            protected_resource;  /* on the protected-resources list */
 } MoatListCheck;
 
 void          moat_list_check_clear (MoatListCheck *check);
@@ -124,5 +125,16 @@ gboolean           moat_lists_remove_user_host   (MoatLists           *self,
                                                   const char          *host,
                                                   gboolean             allow,
                                                   GError             **error);
+
+gboolean           moat_lists_is_protected_resource     (MoatLists   *self,
+                                                         const char  *host);
+GStrv              moat_lists_dup_protected_resources   (MoatLists   *self);
+gboolean           moat_lists_add_protected_resource    (MoatLists   *self,
+                                                         const char  *host,
+                                                         char       **normalized,
+                                                         GError     **error);
+gboolean           moat_lists_remove_protected_resource (MoatLists   *self,
+                                                         const char  *host,
+                                                         GError     **error);
 
 G_END_DECLS

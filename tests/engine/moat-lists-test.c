@@ -71,6 +71,7 @@ fixture_tear_down (Fixture *fixture, gconstpointer data)
   g_settings_reset (fixture->settings, "list-files");
   g_settings_reset (fixture->settings, "user-allowed-hosts");
   g_settings_reset (fixture->settings, "user-blocked-hosts");
+  g_settings_reset (fixture->settings, "protected-resources");
   g_clear_object (&fixture->settings);
   moat_test_remove_tree (fixture->dir);
   g_free (fixture->assets);
@@ -438,6 +439,49 @@ test_subscription (Fixture *fixture, gconstpointer data)
   g_free (served.body);
 }
 
+/* Protected resources are data for the policy: they never block. */
+static void
+test_protected_resources (Fixture *fixture, gconstpointer data)
+{
+  g_autofree char *normalized = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) stored = NULL;
+  MoatListCheck check;
+  guint64 generation;
+
+  load (fixture);
+  g_assert_false (moat_lists_is_protected_resource (fixture->lists, "wiki.intranet.example.com"));
+  generation = moat_lists_get_generation (fixture->lists);
+  g_assert_true (moat_lists_add_protected_resource (fixture->lists, "Intranet.Example.COM.",
+                                                    &normalized, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (normalized, ==, "intranet.example.com");
+  wait_reload (fixture, generation);
+  stored = moat_lists_dup_protected_resources (fixture->lists);
+  g_assert_cmpuint (g_strv_length (stored), ==, 1);
+  g_assert_cmpstr (stored[0], ==, "intranet.example.com");
+  g_assert_true (moat_lists_is_protected_resource (fixture->lists, "wiki.intranet.example.com"));
+  g_assert_false (moat_lists_is_protected_resource (fixture->lists, "example.com"));
+
+  g_assert_true (moat_lists_check (fixture->lists, "https://wiki.intranet.example.com/", &check, &error));
+  g_assert_no_error (error);
+  g_assert_true (check.protected_resource);
+  g_assert_cmpint (check.verdict, ==, MOAT_FILTER_VERDICT_NONE);
+  moat_list_check_clear (&check);
+
+  g_assert_false (moat_lists_add_protected_resource (fixture->lists, "not a host", NULL, &error));
+  g_assert_error (error, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  generation = moat_lists_get_generation (fixture->lists);
+  g_assert_true (moat_lists_remove_protected_resource (fixture->lists, "intranet.example.com", &error));
+  g_assert_no_error (error);
+  wait_reload (fixture, generation);
+  g_assert_false (moat_lists_is_protected_resource (fixture->lists, "wiki.intranet.example.com"));
+  g_assert_false (moat_lists_remove_protected_resource (fixture->lists, "intranet.example.com", &error));
+  g_assert_error (error, MOAT_ERROR, MOAT_ERROR_NOT_FOUND);
+}
+
 static void
 test_check_errors (Fixture *fixture, gconstpointer data)
 {
@@ -473,6 +517,7 @@ main (int argc, char *argv[])
   ADD ("/moat/lists/command-line", test_command_line);
   ADD ("/moat/lists/check-errors", test_check_errors);
   ADD ("/moat/lists/subscription", test_subscription);
+  ADD ("/moat/lists/protected-resources", test_protected_resources);
 #undef ADD
 
   return g_test_run ();
