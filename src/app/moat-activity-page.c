@@ -242,9 +242,7 @@ on_list_view_activate_cb (GtkListView      *list_view,
   if (event == NULL)
     return;
 
-  moat_event_details_set_event (self->details, event);
-  gtk_stack_set_visible_child_name (self->page_stack, "details");
-  gtk_widget_grab_focus (GTK_WIDGET (self->details));
+  moat_activity_page_show_event (self, event);
 }
 
 static void
@@ -413,4 +411,21 @@ moat_activity_page_focus_search (MoatActivityPage *self)
   g_return_if_fail (MOAT_IS_ACTIVITY_PAGE (self));
 
   gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+}
+
+/**
+ * moat_activity_page_show_event:
+ *
+ * Slides in the details of @event; Back returns to the list.
+ */
+void
+moat_activity_page_show_event (MoatActivityPage *self,
+                               MoatEvent        *event)
+{
+  g_return_if_fail (MOAT_IS_ACTIVITY_PAGE (self));
+  g_return_if_fail (event != NULL);
+
+  moat_event_details_set_event (self->details, event);
+  gtk_stack_set_visible_child_name (self->page_stack, "details");
+  gtk_widget_grab_focus (GTK_WIDGET (self->details));
 }

@@ -15,5 +15,7 @@ G_DECLARE_FINAL_TYPE (MoatActivityPage, moat_activity_page, MOAT, ACTIVITY_PAGE,
 void moat_activity_page_set_client   (MoatActivityPage *self,
                                       MoatClient       *client);
 void moat_activity_page_focus_search (MoatActivityPage *self);
+void moat_activity_page_show_event   (MoatActivityPage *self,
+                                      MoatEvent        *event);
 
 G_END_DECLS

@@ -317,7 +317,6 @@ update (MoatEventDetails *self)
 
       gtk_label_set_text (self->explanation_label, did);
       add_fact (self, _("Subject"), event->subject, "fact-wrap");
-      add_fact (self, _("Action"), moat_action_get_display_name (event->action), NULL);
     }
   show_other_members (self, detail, is_block);
 

@@ -50,6 +50,13 @@ struct _MoatOverviewPage {
 
 G_DEFINE_FINAL_TYPE (MoatOverviewPage, moat_overview_page, GTK_TYPE_WIDGET)
 
+enum {
+  SIGNAL_SHOW_EVENT,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 static void refresh (MoatOverviewPage *self);
 static void schedule_midnight_refresh (MoatOverviewPage *self);
 
@@ -207,8 +214,23 @@ create_event_row (const MoatEvent *event,
   adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 1);
   adw_action_row_add_prefix (ADW_ACTION_ROW (row), icon);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), time_label);
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
+  g_object_set_data_full (G_OBJECT (row), "moat-event",
+                          moat_event_ref ((MoatEvent *) event),
+                          (GDestroyNotify) moat_event_unref);
 
   return row;
+}
+
+static void
+on_latest_list_row_activated_cb (GtkListBox       *list,
+                                 GtkListBoxRow    *row,
+                                 MoatOverviewPage *self)
+{
+  MoatEvent *event = g_object_get_data (G_OBJECT (row), "moat-event");
+
+  if (event != NULL)
+    g_signal_emit (self, signals[SIGNAL_SHOW_EVENT], 0, event);
 }
 
 static void
@@ -422,6 +444,16 @@ moat_overview_page_class_init (MoatOverviewPageClass *klass)
 
   object_class->dispose = moat_overview_page_dispose;
 
+  /**
+   * MoatOverviewPage::show-event:
+   * @event: a MoatEvent of the latest events
+   *
+   * The user activated one of the latest events to see its details.
+   */
+  signals[SIGNAL_SHOW_EVENT] =
+    g_signal_new ("show-event", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, MOAT_TYPE_EVENT);
+
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/moatproject/Moat/moat-overview-page.ui");
   gtk_widget_class_bind_template_child (widget_class, MoatOverviewPage, status_icon);
@@ -436,6 +468,7 @@ moat_overview_page_class_init (MoatOverviewPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MoatOverviewPage, latest_empty_row);
 
   gtk_widget_class_bind_template_callback (widget_class, on_protect_switch_notify_active_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_latest_list_row_activated_cb);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
 }

@@ -177,6 +177,15 @@ search_action (GtkWidget  *widget,
   moat_activity_page_focus_search (self->activity_page);
 }
 
+static void
+on_overview_show_event_cb (MoatOverviewPage *page,
+                           MoatEvent        *event,
+                           MoatWindow       *self)
+{
+  moat_window_show_activity (self);
+  moat_activity_page_show_event (self->activity_page, event);
+}
+
 static gboolean
 moat_window_close_request (GtkWindow *window)
 {
@@ -295,6 +304,8 @@ moat_window_set_client (MoatWindow *self,
                            G_CALLBACK (on_client_notify_store_cb), self, 0);
 
   moat_overview_page_set_client (self->overview_page, client);
+  g_signal_connect_object (self->overview_page, "show-event",
+                           G_CALLBACK (on_overview_show_event_cb), self, 0);
   moat_activity_page_set_client (self->activity_page, client);
   moat_lists_page_set_client (self->lists_page, client);
 

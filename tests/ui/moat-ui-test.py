@@ -163,6 +163,17 @@ def run(desktop, out_dir):
     check("overview lists the latest events", overview_lists_latest)
     desktop.screenshot(os.path.join(out_dir, "overview-1200.png"), wid)
 
+    def latest_event_opens_details():
+        label = wait_for("the latest event on the Overview",
+                         lambda: a11y.find(name="login-bank.example.com", role="label"))[0]
+        a11y.click(label, desktop, wid)
+        wait_for("its details in Activity", lambda: a11y.find(name="Moat blocked this site."))
+        assert a11y.find(name="Back", role="push button"), "no way back to the list"
+        desktop.xdotool("key", "Escape")
+        time.sleep(0.5)
+
+    check("a latest event on the Overview opens its details", latest_event_opens_details)
+
     def activity_lists_events():
         buttons = wait_for("the Activity switcher", lambda: a11y.find(name="Activity",
                                                                       role="page tab"))
