@@ -85,6 +85,19 @@ PROXY_BLOCK_DETAIL = json.dumps({
 BAD_LIST = "good-one.example\n[not a rule\ngood-two.example\n||good-three.example^\n"
 
 
+def find_event_rows(a11y, text):
+    """The event rows whose accessible label contains @text (rows may vanish
+    while we look: the list view recycles them)."""
+    found = []
+    for node in a11y.find(contains=" severity, "):
+        try:
+            if text in node.get_name():
+                found.append(node)
+        except Exception:
+            continue
+    return found
+
+
 def event_rows(a11y):
     # MoatEventRow's accessible label: "threat, subject, severity severity, action, time"
     return [n.get_name() for n in a11y.find(contains=" severity, ")]
@@ -281,9 +294,8 @@ def run(desktop, out_dir):
         desktop.xdotool("type", "--delay", "30", "tracker.example-ui")
 
         def only_tracker():
-            rows = a11y.find(contains=" severity, ")
-            return (len(rows) == 1 and "tracker.example-ui.test" in rows[0].get_name() and
-                    rows)
+            rows = find_event_rows(a11y, "tracker.example-ui.test")
+            return len(rows) == 1 and len(event_rows(a11y)) == 1 and rows
         row = wait_for("the tracker block alone in the list", only_tracker)[0]
         time.sleep(0.3)
         a11y.click(row, desktop, wid)
@@ -316,8 +328,8 @@ def run(desktop, out_dir):
         desktop.xdotool("key", "ctrl+f")
         desktop.xdotool("key", "ctrl+a")
         desktop.xdotool("type", "--delay", "30", "router.local-ui")
-        row = wait_for("the local block alone in the list", lambda: [
-            r for r in a11y.find(contains=" severity, ") if "router.local-ui.test" in r.get_name()])
+        row = wait_for("the local block in the list",
+                       lambda: find_event_rows(a11y, "router.local-ui.test"))
         time.sleep(0.3)
         a11y.click(row[0], desktop, wid)
         wait_for("the sentence about local addresses",
@@ -404,6 +416,19 @@ def run(desktop, out_dir):
         time.sleep(0.5)
         desktop.screenshot(os.path.join(out_dir, "lists-bad-lines-1200.png"), wid)
 
+        # A refresh (ListsChanged after a change made elsewhere) rebuilds the
+        # rows but keeps this one open and the page where it was.
+        _, y_before = a11y.center(a11y.find(name="My test list", role="list item")[0])
+        desktop.call_moatd(MOAT1, "AddUserHost", GLib.Variant("(ss)", ("refresh.example",
+                                                                         "allow")))
+        wait_for("the refresh", lambda: a11y.find(name="refresh.example", role="label",
+                                                  showing_only=False))
+        assert a11y.find(name="Lines not understood: 2"), "the open row closed on refresh"
+        _, y_after = a11y.center(a11y.find(name="My test list", role="list item")[0])
+        assert abs(y_after - y_before) <= 2, f"the page scrolled from {y_before} to {y_after}"
+        desktop.call_moatd(MOAT1, "RemoveUserHost", GLib.Variant("(ss)", ("refresh.example",
+                                                                            "allow")))
+
     check("a list's bad lines are named by number", bad_lines_shown)
 
     def add_and_remove_subscription():
@@ -477,8 +502,7 @@ def run(desktop, out_dir):
         desktop.xdotool("key", "ctrl+a")
         desktop.xdotool("type", "--delay", "30", "tracker.example-ui")
         row = wait_for("the tracker block in the list",
-                       lambda: [r for r in a11y.find(contains=" severity, ")
-                                if "tracker.example-ui.test" in r.get_name()])[0]
+                       lambda: find_event_rows(a11y, "tracker.example-ui.test"))[0]
         time.sleep(0.3)
         a11y.click(row, desktop, wid)
         wait_for("the rule in the details", lambda: a11y.find(name="||tracker.example-ui.test^"))
