@@ -265,16 +265,15 @@ print_status_with (Ctl *ctl, GVariant *stats)
       moat_cli_append_status (out, ctl->client);
       if (running)
         {
-          /* Translators: proxy counters in "moatctl status"; the numbers are
-           * since moatd started */
-          g_autofree char *line = g_strdup_printf (_("%" G_GUINT64_FORMAT " requests and %"
-                                                     G_GUINT64_FORMAT " tunnels, %"
-                                                     G_GUINT64_FORMAT " blocked, %"
-                                                     G_GUINT64_FORMAT " refused as bad input"),
-                                                   lookup_u64 (stats, "requests"),
-                                                   lookup_u64 (stats, "tunnels"),
-                                                   lookup_u64 (stats, "blocked"),
-                                                   lookup_u64 (stats, "errors"));
+          g_autofree char *requests = g_strdup_printf ("%" G_GUINT64_FORMAT, lookup_u64 (stats, "requests"));
+          g_autofree char *tunnels = g_strdup_printf ("%" G_GUINT64_FORMAT, lookup_u64 (stats, "tunnels"));
+          g_autofree char *blocked = g_strdup_printf ("%" G_GUINT64_FORMAT, lookup_u64 (stats, "blocked"));
+          g_autofree char *errors = g_strdup_printf ("%" G_GUINT64_FORMAT, lookup_u64 (stats, "errors"));
+          /* Translators: proxy counters in "moatctl status", since moatd
+           * started: requests, tunnels, blocked, refused */
+          g_autofree char *line = g_strdup_printf (_("%s requests and %s tunnels, %s blocked, "
+                                                     "%s refused as bad input"),
+                                                   requests, tunnels, blocked, errors);
 
           g_string_append_printf (out, "%s %s\n", _("Filtered:"), line);
         }

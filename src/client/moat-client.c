@@ -33,6 +33,7 @@ struct _MoatClient
   MoatStoreState       store_state;
   gint64               start_time;
   gboolean             protect_computer;
+  GStrv                enabled_categories;
 };
 
 G_DEFINE_FINAL_TYPE (MoatClient, moat_client, G_TYPE_OBJECT)
@@ -49,6 +50,7 @@ enum {
   PROP_STORE_MESSAGE,
   PROP_START_TIME,
   PROP_PROTECT_COMPUTER,
+  PROP_ENABLED_CATEGORIES,
   N_PROPS
 };
 
@@ -75,6 +77,7 @@ static const struct {
   { "StoreMessage", PROP_STORE_MESSAGE },
   { "StartTime", PROP_START_TIME },
   { "ProtectComputer", PROP_PROTECT_COMPUTER },
+  { "EnabledCategories", PROP_ENABLED_CATEGORIES },
 };
 
 /*
@@ -175,6 +178,20 @@ update_property (MoatClient *self, guint prop_id)
         if (on == self->protect_computer)
           return FALSE;
         self->protect_computer = on;
+        return TRUE;
+      }
+    case PROP_ENABLED_CATEGORIES:
+      {
+        const char * const *now = running ? moat_dbus_moat1_get_enabled_categories (p) : NULL;
+        const char * const empty[] = { NULL };
+
+        if (now == NULL)
+          now = empty;
+        if (self->enabled_categories != NULL &&
+            g_strv_equal ((const char * const *) self->enabled_categories, now))
+          return FALSE;
+        g_strfreev (self->enabled_categories);
+        self->enabled_categories = g_strdupv ((GStrv) now);
         return TRUE;
       }
     default:
@@ -302,8 +319,10 @@ proxy_new_cb (GObject      *object,
 
   g_signal_connect_object (self->proxy, "notify::g-name-owner",
                            G_CALLBACK (on_proxy_notify_name_owner_cb), self, 0);
+  /* After the generated class handler, which drops its cached copies of
+   * array properties (EnabledCategories) first. */
   g_signal_connect_object (self->proxy, "g-properties-changed",
-                           G_CALLBACK (on_proxy_properties_changed_cb), self, 0);
+                           G_CALLBACK (on_proxy_properties_changed_cb), self, G_CONNECT_AFTER);
   g_signal_connect_object (self->proxy, "events-added",
                            G_CALLBACK (on_proxy_events_added_cb), self, 0);
   g_signal_connect_object (self->proxy, "lists-changed",
@@ -572,6 +591,7 @@ moat_client_finalize (GObject *object)
   g_free (self->version);
   g_free (self->protection_summary);
   g_free (self->proxy_address);
+  g_strfreev (self->enabled_categories);
   g_free (self->store_message);
 
   G_OBJECT_CLASS (moat_client_parent_class)->finalize (object);
@@ -616,6 +636,9 @@ moat_client_get_property (GObject    *object,
       break;
     case PROP_PROTECT_COMPUTER:
       g_value_set_boolean (value, self->protect_computer);
+      break;
+    case PROP_ENABLED_CATEGORIES:
+      g_value_set_boxed (value, self->enabled_categories);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -662,6 +685,9 @@ moat_client_class_init (MoatClientClass *klass)
   properties[PROP_PROTECT_COMPUTER] =
     g_param_spec_boolean ("protect-computer", NULL,
                           "Whether the desktop's proxy settings point at Moat", FALSE, flags);
+  properties[PROP_ENABLED_CATEGORIES] =
+    g_param_spec_boxed ("enabled-categories", NULL, "The list categories in use", G_TYPE_STRV,
+                        flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -933,15 +959,11 @@ moat_client_get_protect_computer (MoatClient *self)
 GStrv
 moat_client_dup_enabled_categories (MoatClient *self)
 {
-  const char * const *categories = NULL;
-
   g_return_val_if_fail (MOAT_IS_CLIENT (self), NULL);
 
-  if (self->engine_running && self->proxy != NULL)
-    categories = moat_dbus_moat1_get_enabled_categories (self->proxy);
-  if (categories == NULL)
+  if (self->enabled_categories == NULL)
     return g_new0 (char *, 1);
-  return g_strdupv ((GStrv) categories);
+  return g_strdupv (self->enabled_categories);
 }
 
 static void

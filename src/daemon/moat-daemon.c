@@ -362,6 +362,7 @@ list_info_to_variant (const MoatListInfo *info)
   g_variant_builder_add (&builder, "{sv}", "source",
                          g_variant_new_string (info->source != NULL ? info->source : ""));
   g_variant_builder_add (&builder, "{sv}", "enabled", g_variant_new_boolean (info->enabled));
+  g_variant_builder_add (&builder, "{sv}", "list-enabled", g_variant_new_boolean (info->list_enabled));
   g_variant_builder_add (&builder, "{sv}", "loaded", g_variant_new_boolean (info->loaded));
   g_variant_builder_add (&builder, "{sv}", "rules", g_variant_new_uint32 (info->n_rules));
   g_variant_builder_add (&builder, "{sv}", "bad-lines", g_variant_new_uint32 (info->n_bad_lines));

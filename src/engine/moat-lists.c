@@ -63,6 +63,7 @@ typedef struct {
   char                *missing;   /* why there is nothing to read, or NULL */
   char                *fetch_error; /* why the last download failed, or NULL */
   gboolean             enabled;
+  gboolean             list_enabled;
 } ListSpec;
 
 typedef struct {
@@ -293,6 +294,7 @@ spec_new (const char          *id,
   spec->category = category;
   spec->source = g_strdup (source);
   spec->enabled = enabled;
+  spec->list_enabled = TRUE;
   return spec;
 }
 
@@ -349,6 +351,7 @@ snapshot_specs (MoatLists *self)
 
       spec = spec_new (built_in_lists[i].id, _(built_in_lists[i].name), MOAT_LIST_KIND_BUILT_IN,
                        built_in_lists[i].category, resource, enabled);
+      spec->list_enabled = !g_strv_contains ((const char * const *) disabled, built_in_lists[i].id);
       spec->bytes = g_resource_lookup_data (moat_engine_get_resource (), resource,
                                             G_RESOURCE_LOOKUP_FLAGS_NONE, &error);
       if (spec->bytes == NULL)
@@ -364,6 +367,7 @@ snapshot_specs (MoatLists *self)
 
       spec = spec_new (system_lists[i].id, _(system_lists[i].name), MOAT_LIST_KIND_SYSTEM,
                        system_lists[i].category, path, enabled);
+      spec->list_enabled = !g_strv_contains ((const char * const *) disabled, system_lists[i].id);
       spec->path = g_steal_pointer (&path);
       g_ptr_array_add (specs, spec);
     }
@@ -380,6 +384,7 @@ snapshot_specs (MoatLists *self)
       enabled = category_enabled ((const char * const *) categories, category) &&
                 !g_strv_contains ((const char * const *) disabled, id);
       spec = spec_new (id, b[0] != '\0' ? b : a, MOAT_LIST_KIND_SUBSCRIPTION, category, a, enabled);
+      spec->list_enabled = !g_strv_contains ((const char * const *) disabled, id);
       spec->path = subscription_cache_path (self, id);
       if (g_hash_table_contains (self->fetch_errors, id))
         spec->missing = g_strdup (g_hash_table_lookup (self->fetch_errors, id));
@@ -404,6 +409,7 @@ snapshot_specs (MoatLists *self)
       enabled = category_enabled ((const char * const *) categories, category) &&
                 !g_strv_contains ((const char * const *) disabled, id);
       spec = spec_new (id, b[0] != '\0' ? b : base, MOAT_LIST_KIND_FILE, category, a, enabled);
+      spec->list_enabled = !g_strv_contains ((const char * const *) disabled, id);
       spec->path = g_strdup (a);
       g_ptr_array_add (specs, spec);
     }
@@ -526,6 +532,7 @@ load_in_thread (GTask        *task,
       info->category = spec->category;
       info->source = g_strdup (spec->source);
       info->enabled = spec->enabled;
+      info->list_enabled = spec->list_enabled;
       g_ptr_array_add (data->infos, info);
       if (!spec->enabled)
         continue;

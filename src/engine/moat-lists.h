@@ -44,6 +44,7 @@ typedef struct {
   MoatFilterCategory  category;
   char               *source;        /* a path, a URL or a resource path */
   gboolean            enabled;       /* used: its own switch and its category are on */
+  gboolean            list_enabled;  /* its own switch, whatever its category */
   gboolean            loaded;
   guint               n_rules;       /* host rules, URL rules and exceptions */
   guint               n_bad_lines;

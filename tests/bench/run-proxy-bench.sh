@@ -62,7 +62,8 @@ echo
 echo "== Matcher (Debian's lists) =="
 requests=$data/requests.tsv
 if [ -f "$shared/matcher/make-requests.py" ]; then
-  python3 "$shared/matcher/make-requests.py" --seed 1 --out "$requests" >/dev/null || true
+  python3 "$shared/matcher/make-requests.py" --assets /usr/share/chromium/extensions/ublock-origin/assets \
+    --seed 1 --out "$requests" >/dev/null || true
   [ -f "$data/requests.tsv" ] || requests=""
 fi
 MOAT_MATCHER_REQUESTS=$requests "$build/tests/filter/moat-filter-bench" | tee "$build/filter-matcher.txt"

@@ -223,6 +223,77 @@ running_is_cb (gpointer data)
   return moat_client_get_engine_running (f->client) == (f->h.moatd != NULL);
 }
 
+static gboolean
+adult_enabled_cb (gpointer data)
+{
+  g_auto(GStrv) categories = moat_client_dup_enabled_categories (data);
+
+  return g_strv_contains ((const char * const *) categories, "adult");
+}
+
+static void
+on_categories_notify_cb (GObject *object, GParamSpec *pspec, guint *n)
+{
+  (*n)++;
+}
+
+static gboolean
+have_call_result_cb (gpointer data)
+{
+  return ((Fixture *) data)->result != NULL;
+}
+
+/* Calls through moat_client_call_async and follows the properties they change. */
+static void
+test_lists_calls (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) categories = NULL;
+  const char *verdict = NULL;
+  guint notified = 0;
+
+  if (!f->ready)
+    return;
+  categories = moat_client_dup_enabled_categories (f->client);
+  g_assert_true (g_strv_contains ((const char * const *) categories, "malware"));
+  g_assert_false (g_strv_contains ((const char * const *) categories, "adult"));
+  g_signal_connect (f->client, "notify::enabled-categories", G_CALLBACK (on_categories_notify_cb),
+                    &notified);
+
+  moat_client_call_async (f->client, "SetCategoryEnabled", g_variant_new ("(sb)", "adult", TRUE),
+                          NULL, store_result_cb, f);
+  g_assert_true (moat_harness_spin_until (have_call_result_cb, f, 30));
+  reply = moat_client_call_finish (f->client, f->result, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (reply);
+  g_clear_object (&f->result);
+  g_assert_true (moat_harness_spin_until (adult_enabled_cb, f->client, 30));
+  g_assert_cmpuint (notified, >=, 1);
+
+  /* Errors come back as MOAT_ERROR. */
+  moat_client_call_async (f->client, "SetCategoryEnabled", g_variant_new ("(sb)", "nonsense", TRUE),
+                          NULL, store_result_cb, f);
+  g_assert_true (moat_harness_spin_until (have_call_result_cb, f, 30));
+  g_assert_null (moat_client_call_finish (f->client, f->result, &error));
+  g_assert_error (error, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_clear_object (&f->result);
+
+  moat_client_call_async (f->client, "Check", g_variant_new ("(s)", "internetbadguys.com"),
+                          NULL, store_result_cb, f);
+  g_assert_true (moat_harness_spin_until (have_call_result_cb, f, 30));
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = moat_client_call_finish (f->client, f->result, &error);
+  g_assert_no_error (error);
+  g_clear_object (&f->result);
+  g_variant_get (reply, "(@a{sv})", &result);
+  g_assert_true (g_variant_lookup (result, "verdict", "&s", &verdict));
+  /* The built-in lists may still be loading: either answer is a real one. */
+  g_assert_true (g_str_equal (verdict, "block") || g_str_equal (verdict, "none"));
+}
+
 static void
 test_restart (Fixture *f, gconstpointer data)
 {
@@ -325,6 +396,8 @@ main (int argc, char *argv[])
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/moat/integration/client/event-list", Fixture, NULL, fixture_set_up,
               test_event_list, fixture_tear_down);
+  g_test_add ("/moat/integration/client/lists-calls", Fixture, NULL, fixture_set_up,
+              test_lists_calls, fixture_tear_down);
   g_test_add ("/moat/integration/client/restart", Fixture, NULL, fixture_set_up, test_restart,
               fixture_tear_down);
   g_test_add ("/moat/integration/client/start-engine", Fixture, GINT_TO_POINTER (TRUE),
