@@ -33,7 +33,15 @@ def log(msg):
 def wait_for(what, predicate, timeout=20.0, interval=0.1):
     deadline = time.monotonic() + timeout
     while True:
-        value = predicate()
+        try:
+            value = predicate()
+        except Exception as e:  # gi.repository.GLib.GError, imported lazily here
+            # A widget went away while the accessibility tree was walked (a
+            # toast, a re-built row): "The application no longer exists" is
+            # about that object, not the app. Look again.
+            if "no longer exists" not in str(e) or time.monotonic() > deadline:
+                raise
+            value = None
         if value:
             return value
         if time.monotonic() > deadline:
