@@ -112,7 +112,7 @@ engine_started_cb (GObject      *object,
   proxy = moat_engine_get_proxy_address (engine);
   g_message ("moatd %s: store %s; proxy: %s", PACKAGE_VERSION,
              moat_engine_get_store_path (engine),
-             proxy[0] != '\0' ? proxy : moat_engine_get_protection_summary (engine));
+             proxy[0] != '\0' ? proxy : "starts once the filter lists are loaded");
 }
 
 static gboolean

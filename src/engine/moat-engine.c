@@ -717,6 +717,8 @@ start_proxy (MoatEngine *self)
       update_protection (self);
       return;
     }
+  g_message ("Filtering proxy on %s (PAC file: http://%s/proxy.pac)",
+             moat_proxy_get_address (self->proxy), moat_proxy_get_address (self->proxy));
   moat_engine_set_proxy_address (self, moat_proxy_get_address (self->proxy));
 }
 
