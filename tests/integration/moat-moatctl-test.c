@@ -53,6 +53,14 @@ format_utc (gint64 usec)
 
 /* ---- status ---- */
 
+static gboolean
+proxy_running_cb (gpointer data)
+{
+  const char *address = moat_dbus_moat1_get_proxy_address (data);
+
+  return address != NULL && address[0] != '\0';
+}
+
 static void
 test_status (Fixture *f, gconstpointer data)
 {
@@ -69,6 +77,8 @@ test_status (Fixture *f, gconstpointer data)
   moat_harness_start_moatd (&f->h);
   /* Flush returns once the store is open and has committed: StoreState is "ok". */
   moat_harness_add_events (&f->h, g_variant_new_array (G_VARIANT_TYPE ("(xssssss)"), NULL, 0));
+  /* The proxy starts once the lists are loaded; compare a settled state. */
+  g_assert_true (moat_harness_spin_until (proxy_running_cb, f->h.proxy, 30));
 
   g_assert_cmpint (moat_harness_moatctl (&f->h, &out, &err, "status", "--json", NULL), ==, 0);
   g_assert_cmpstr (err, ==, "");
