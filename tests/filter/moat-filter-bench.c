@@ -21,6 +21,7 @@
 #include "config.h"
 
 #include "moat-filter-matcher.h"
+#include "moat-filter-test-lists.h"
 #include "moat-host.h"
 
 #include <stdio.h>
@@ -119,27 +120,6 @@ url_request_free (gpointer data)
   g_free (r->host);
   g_free (r->site);
   g_free (r);
-}
-
-static MoatFilterList *
-load_list (const char *path, const char *name, MoatFilterCategory category)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GMappedFile) file = g_mapped_file_new (path, FALSE, &error);
-  g_autoptr(GBytes) bytes = NULL;
-  MoatFilterList *list;
-
-  if (file == NULL)
-    {
-      g_printerr ("%s: %s\n", path, error->message);
-      return NULL;
-    }
-  bytes = g_mapped_file_get_bytes (file);
-  list = moat_filter_list_new_from_bytes (name, category, MOAT_FILTER_FORMAT_AUTO,
-                                          MOAT_FILTER_LIST_NONE, bytes, &error);
-  if (list == NULL)
-    g_printerr ("%s: %s\n", path, error->message);
-  return list;
 }
 
 int
@@ -259,39 +239,12 @@ main (int argc, char **argv)
 
   rss0 = rss_kb ();
   t0 = now_ns ();
-  if (extra != NULL)
-    {
-      for (guint i = 0; extra[i]; i++)
-        {
-          MoatFilterList *l = load_list (extra[i], extra[i], MOAT_FILTER_CATEGORY_CUSTOM);
-          if (l == NULL)
-            return 1;
-          g_ptr_array_add (lists, l);
-        }
-    }
-  else
-    {
-      static const struct
-      {
-        const char *path, *name;
-        MoatFilterCategory category;
-      } defaults[] = {
-        { "thirdparties/easylist/easylist.txt", "EasyList", MOAT_FILTER_CATEGORY_ADS },
-        { "thirdparties/easylist/easyprivacy.txt", "EasyPrivacy", MOAT_FILTER_CATEGORY_TRACKERS },
-        { "thirdparties/urlhaus-filter/urlhaus-filter-online.txt", "URLhaus", MOAT_FILTER_CATEGORY_MALWARE },
-        { "ublock/badware.min.txt", "uBlock badware", MOAT_FILTER_CATEGORY_MALWARE },
-      };
+  {
+    int status = moat_filter_test_load_lists (assets, (const char * const *) extra, lists);
 
-      for (guint i = 0; i < G_N_ELEMENTS (defaults); i++)
-        {
-          g_autofree char *path = g_build_filename (assets, defaults[i].path, NULL);
-          MoatFilterList *l = load_list (path, defaults[i].name, defaults[i].category);
-
-          if (l == NULL)
-            return 77;
-          g_ptr_array_add (lists, l);
-        }
-    }
+    if (status != 0)
+      return status;
+  }
   t1 = now_ns ();
   matcher = moat_filter_matcher_new ((MoatFilterList *const *) lists->pdata, lists->len);
   t2 = now_ns ();
