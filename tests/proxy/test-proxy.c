@@ -16,7 +16,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <glib-unix.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -802,6 +804,133 @@ test_tunnel_half_close (Fixture *fixture, gconstpointer data)
   g_assert_true (g_str_has_suffix (s->str, expected));
 }
 
+/* Echoes one connection back until its peer half-closes. */
+static gpointer
+echo_thread (gpointer data)
+{
+  int listen_fd = GPOINTER_TO_INT (data);
+  int fd = accept (listen_fd, NULL, NULL);
+  char buf[16384];
+  ssize_t n;
+
+  close (listen_fd);
+  if (fd < 0)
+    return NULL;
+  while ((n = recv (fd, buf, sizeof buf, 0)) > 0)
+    send_all (fd, buf, n);
+  shutdown (fd, SHUT_WR);
+  close (fd);
+  return NULL;
+}
+
+/* 24 MiB each way through one tunnel, both directions at once, with the
+ * client not reading at first: the echo server then stops reading, and
+ * the proxy's pipes and socket buffers fill in both directions. Nothing may
+ * be lost, duplicated or reordered, and the tunnel must drain once the
+ * client reads again. */
+static void
+test_tunnel_bulk (Fixture *fixture, gconstpointer data)
+{
+  const gsize total = 24 * 1024 * 1024;
+  struct sockaddr_in sin = { .sin_family = AF_INET };
+  socklen_t sin_len = sizeof sin;
+  int listen_fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  g_autofree guint8 *payload = g_malloc (total);
+  g_autofree guint8 *echoed = g_malloc (total);
+  g_autoptr(GString) head = g_string_new (NULL);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (4);
+  g_autofree char *connect_req = NULL;
+  GThread *echo;
+  gsize sent = 0, got = 0, held = 0;
+  gint64 start, read_from;
+  guint16 ports[1];
+  char buf[4096];
+  int fd;
+
+  for (gsize i = 0; i < total; i += 4)
+    {
+      guint32 r = g_rand_int (rand);
+      memcpy (payload + i, &r, 4);
+    }
+  sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  g_assert_cmpint (bind (listen_fd, (struct sockaddr *) &sin, sizeof sin), ==, 0);
+  g_assert_cmpint (listen (listen_fd, 1), ==, 0);
+  getsockname (listen_fd, (struct sockaddr *) &sin, &sin_len);
+  ports[0] = ntohs (sin.sin_port);
+  moat_proxy_set_connect_ports (fixture->proxy, ports, 1);
+  echo = g_thread_new ("echo", echo_thread, GINT_TO_POINTER (listen_fd));
+
+  connect_req = g_strdup_printf ("CONNECT allowed.example.test:%u HTTP/1.1\r\n"
+                                 "Host: allowed.example.test:%u\r\n\r\n", ports[0], ports[0]);
+  fd = raw_connect (fixture);
+  send_all (fd, connect_req, strlen (connect_req));
+  while (strstr (head->str, "\r\n\r\n") == NULL)
+    {
+      /* One byte at a time: nothing after the head may be swallowed. */
+      ssize_t n = recv (fd, buf, 1, 0);
+
+      g_assert_cmpint (n, ==, 1);
+      g_string_append_len (head, buf, 1);
+    }
+  g_assert_true (g_str_has_prefix (head->str, "HTTP/1.1 200 "));
+
+  g_unix_set_fd_nonblocking (fd, TRUE, NULL);
+  start = g_get_monotonic_time ();
+  read_from = start + 300 * G_TIME_SPAN_MILLISECOND;
+  while (got < total)
+    {
+      struct pollfd pfd = { .fd = fd, .events = 0 };
+      gint64 now = g_get_monotonic_time ();
+      gboolean reading = now >= read_from;
+
+      g_assert_cmpint (now - start, <, 30 * G_TIME_SPAN_SECOND);
+      if (sent < total)
+        pfd.events |= POLLOUT;
+      if (reading)
+        pfd.events |= POLLIN;
+      if (poll (&pfd, 1, reading ? 1000 : 50) < 0)
+        g_assert_cmpint (errno, ==, EINTR);
+      if (pfd.revents & POLLOUT)
+        {
+          ssize_t n = send (fd, payload + sent, MIN (total - sent, 65536), MSG_NOSIGNAL);
+
+          if (n > 0)
+            sent += n;
+          else
+            g_assert_true (errno == EAGAIN || errno == EWOULDBLOCK);
+          if (sent == total)
+            shutdown (fd, SHUT_WR);
+        }
+      if (pfd.revents & (POLLIN | POLLHUP))
+        {
+          ssize_t n = recv (fd, echoed + got, total - got, 0);
+
+          g_assert_cmpint (n, !=, 0);   /* no early end of the tunnel */
+          if (n > 0)
+            got += n;
+          else
+            g_assert_true (errno == EAGAIN || errno == EWOULDBLOCK);
+        }
+      if (!reading)
+        {
+          g_assert_cmpuint (got, ==, 0);
+          held = sent;
+        }
+    }
+  /* The payload is bigger than every buffer on the way: the client had to
+   * stop sending while it did not read. */
+  g_test_message ("sent before reading: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT, held, total);
+  g_assert_cmpuint (held, <, total);
+  g_assert_cmpuint (sent, ==, total);
+  g_assert_true (memcmp (payload, echoed, total) == 0);
+
+  /* Then the echo server's end, and the proxy's. */
+  g_unix_set_fd_nonblocking (fd, FALSE, NULL);
+  g_assert_cmpint (recv (fd, buf, sizeof buf, 0), ==, 0);
+  close (fd);
+  g_thread_join (echo);
+}
+
 static void
 test_blocked_http (Fixture *fixture, gconstpointer data)
 {
@@ -1231,6 +1360,7 @@ main (int argc, char **argv)
   ADD ("expect-continue", test_expect_continue);
   ADD ("connect-tls", test_connect_tls);
   ADD ("tunnel-half-close", test_tunnel_half_close);
+  ADD ("tunnel-bulk", test_tunnel_bulk);
   ADD ("blocked-http", test_blocked_http);
   ADD ("blocked-burst", test_blocked_burst);
   ADD ("blocked-connect", test_blocked_connect);
