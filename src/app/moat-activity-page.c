@@ -24,6 +24,13 @@
  */
 
 #define SEARCH_DELAY_MS 250
+/* GtkListView (GTK 4.8) makes a row widget for up to 200 items around what
+ * it shows, all in the frame that gives it the items. Creating and measuring
+ * 200 rows blocks the main loop for 50-90 ms, so a fresh list is revealed a
+ * few rows per frame until that budget is reached, then all at once (the
+ * view makes no more rows for it). */
+#define ROWS_PER_FRAME 24
+#define ROWS_STAGED 216
 /* From this width on, the search entry and the filters share one row. */
 #define WIDE_WIDTH 720
 
@@ -44,6 +51,8 @@ struct _MoatActivityPage {
   /* owned */
   MoatClient      *client;
   MoatEventList   *events;
+  GtkSliceListModel *staged;       /* what the list view sees of events */
+  guint            stage_tick_id;
   guint            search_timeout_id;
 
   /* template children */
@@ -135,6 +144,8 @@ apply_filter (MoatActivityPage *self)
   if (vector < G_N_ELEMENTS (vector_choices) && vector_choices[vector] != NULL)
     filter->threat = g_strdup (vector_choices[vector]);
 
+  if (moat_debug_timing_enabled ())
+    g_printerr ("MOAT_TIMING filter-applied search=%s\n", filter->search ? filter->search : "");
   moat_event_list_set_filter (self->events, filter);
   update_state (self);
 }
@@ -180,6 +191,45 @@ on_dropdown_notify_selected_cb (GtkDropDown      *dropdown,
                                 MoatActivityPage *self)
 {
   apply_filter (self);
+}
+
+static gboolean
+stage_tick_cb (GtkWidget     *widget,
+               GdkFrameClock *clock,
+               gpointer       user_data)
+{
+  MoatActivityPage *self = MOAT_ACTIVITY_PAGE (widget);
+  guint size = gtk_slice_list_model_get_size (self->staged);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->events));
+
+  if (size >= n || size + ROWS_PER_FRAME >= ROWS_STAGED)
+    {
+      gtk_slice_list_model_set_size (self->staged, G_MAXUINT);
+      self->stage_tick_id = 0;
+      return G_SOURCE_REMOVE;
+    }
+  gtk_slice_list_model_set_size (self->staged, size + ROWS_PER_FRAME);
+  return G_SOURCE_CONTINUE;
+}
+
+/* An emptied list starts staged again; a staged one grows frame by frame. */
+static void
+on_events_items_changed_cb (GListModel       *events,
+                            guint             position,
+                            guint             removed,
+                            guint             added,
+                            MoatActivityPage *self)
+{
+  guint n = g_list_model_get_n_items (events);
+
+  if (n == 0)
+    {
+      gtk_slice_list_model_set_size (self->staged, ROWS_PER_FRAME);
+      return;
+    }
+  if (self->stage_tick_id == 0 && gtk_slice_list_model_get_size (self->staged) < n)
+    self->stage_tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), stage_tick_cb,
+                                                        NULL, NULL);
 }
 
 static void
@@ -262,8 +312,14 @@ moat_activity_page_dispose (GObject *object)
   g_clear_handle_id (&self->search_timeout_id, g_source_remove);
   if (self->list_view != NULL)
     gtk_list_view_set_model (self->list_view, NULL);
+  if (self->stage_tick_id != 0)
+    {
+      gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->stage_tick_id);
+      self->stage_tick_id = 0;
+    }
   if (self->events != NULL)
     g_signal_handlers_disconnect_by_data (self->events, self);
+  g_clear_object (&self->staged);
   g_clear_object (&self->events);
   g_clear_object (&self->client);
   gtk_widget_dispose_template (GTK_WIDGET (self), MOAT_TYPE_ACTIVITY_PAGE);
@@ -395,7 +451,12 @@ moat_activity_page_set_client (MoatActivityPage *self,
   g_signal_connect (self->events, "notify::loading", G_CALLBACK (on_events_changed_cb), self);
   g_signal_connect (self->events, "notify::error", G_CALLBACK (on_events_changed_cb), self);
 
-  selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->events)));
+  self->staged = gtk_slice_list_model_new (g_object_ref (G_LIST_MODEL (self->events)), 0,
+                                           ROWS_PER_FRAME);
+  /* After the slice's own handler, so that it has forwarded the change. */
+  g_signal_connect_after (self->events, "items-changed",
+                          G_CALLBACK (on_events_items_changed_cb), self);
+  selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->staged)));
   gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (selection));
 
   /* The list loads itself unfiltered; only a filter typed before it existed needs applying. */

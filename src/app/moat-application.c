@@ -82,15 +82,36 @@ ensure_window (MoatApplication *self)
   return window;
 }
 
+static gboolean
+present_new_window_cb (gpointer user_data)
+{
+  GtkWindow *window = user_data;
+
+  /* Unless it was closed in between. */
+  if (gtk_window_get_application (window) != NULL)
+    gtk_window_present (window);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 present_window (MoatApplication *self,
                 gboolean         activity)
 {
+  gboolean is_new = get_window (self) == NULL;
   MoatWindow *window = ensure_window (self);
 
   if (activity)
     moat_window_show_activity (window);
-  gtk_window_present (GTK_WINDOW (window));
+  if (!is_new)
+    {
+      gtk_window_present (GTK_WINDOW (window));
+      return;
+    }
+  /* Building a window from its templates and showing it for the first time
+   * (icon theme, fonts, the first measure) together block the main loop for
+   * 50-60 ms; in two turns of the loop neither half does. */
+  g_idle_add_full (G_PRIORITY_DEFAULT, present_new_window_cb, g_object_ref (window),
+                   g_object_unref);
 }
 
 static void

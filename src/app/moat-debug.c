@@ -76,7 +76,15 @@ stall_tick_cb (gpointer user_data)
 {
   gint64 now = g_get_monotonic_time ();
 
-  if (debug.last_tick != 0)
+  if (debug.last_tick == 0)
+    {
+      /* Until here the loop did not run at all: GTK's start-up (display,
+       * GL, theme) and the application's startup(). Not a stall: the window
+       * does not exist yet. Reported so that launch time can be split. */
+      g_printerr ("MOAT_TIMING loop-start-since-main-ms=%.1f\n",
+                  (now - debug.main_time) / 1000.0);
+    }
+  else
     {
       gint64 gap = now - debug.last_tick;
 

@@ -202,6 +202,15 @@ def run(desktop, out_dir):
 
     check("activity lists the seeded events, newest first", activity_lists_events)
 
+    def activity_reaches_oldest():
+        # The list is revealed a few rows per frame (a fresh list would block
+        # the main loop otherwise); it must still end with the oldest event.
+        oldest = wait_for("a row for the oldest event", lambda: [
+            n.get_name() for n in a11y.find(contains="ads-0.example.net", showing_only=False)])
+        log(f"oldest row: {oldest[0]}")
+
+    check("activity reaches the oldest event", activity_reaches_oldest)
+
     def live_events_arrive():
         desktop.add_events([(0, "proxy", "content.malware", "high", "fresh-event.example.com",
                              "blocked", "{}")])
