@@ -45,7 +45,8 @@
  * same bound, and the store thread tries to open again every retry interval
  * (a flush tries at once). Reads fail with MOAT_ERROR_DISK_FULL until then. A
  * migration runs in one transaction per step, so a failed one leaves the old
- * file as it was; only a corrupt file is ever moved aside.
+ * file as it was; only a corrupt or unreadable file (another user's, read-only,
+ * a folder in its place, read errors) is ever moved aside.
  */
 
 #define BATCH_MAX 2000
@@ -648,11 +649,28 @@ typedef enum {
 static OpenResult
 open_result_for (int rc)
 {
-  return is_corrupt_rc (rc) ? OPEN_CORRUPT : OPEN_FAILED;
+  return is_corrupt_rc (rc) || rc == SQLITE_IOERR_READ ? OPEN_CORRUPT : OPEN_FAILED;
+}
+
+/* A database file that is there but cannot be opened for reading and writing
+ * (another user's file, a folder in its place) is treated like a corrupt one:
+ * moved aside, so that Moat keeps recording in a fresh one. Moving it needs
+ * only the folder to be writable; when it is not, opening fails as before. */
+static gboolean
+is_unreadable_file (const char *path, int rc, int sys_errno)
+{
+  GStatBuf st;
+
+  if ((rc & 0xff) != SQLITE_CANTOPEN && (rc & 0xff) != SQLITE_PERM)
+    return FALSE;
+  if (sys_errno != EACCES && sys_errno != EPERM && sys_errno != EISDIR)
+    return FALSE;
+  return g_lstat (path, &st) == 0;
 }
 
 /* Opens, checks and migrates the database file. OPEN_CORRUPT means the file is
- * there but damaged and may be moved aside; the connection is closed then. */
+ * there but damaged or unreadable and may be moved aside; the connection is
+ * closed then. */
 static OpenResult
 try_open (StoreCore *core, GError **error)
 {
@@ -672,13 +690,22 @@ try_open (StoreCore *core, GError **error)
 
       g_set_error (error, MOAT_ERROR,
                    is_disk_full_rc (rc, sys_errno) ? MOAT_ERROR_DISK_FULL : MOAT_ERROR_STORE,
-                   "Could not open the event store %s: %s (errno %d)", core->path,
-                   core->db != NULL ? sqlite3_errmsg (core->db) : sqlite3_errstr (rc), sys_errno);
+                   "Could not open the event store %s: %s (%s)", core->path,
+                   core->db != NULL ? sqlite3_errmsg (core->db) : sqlite3_errstr (rc),
+                   sys_errno != 0 ? g_strerror (sys_errno) : "no system error");
       close_db (core);
-      return OPEN_FAILED;
+      return is_unreadable_file (core->path, rc, sys_errno) ? OPEN_CORRUPT : OPEN_FAILED;
     }
   sqlite3_extended_result_codes (core->db, 1);
   sqlite3_busy_timeout (core->db, BUSY_TIMEOUT_MS);
+  /* SQLite falls back to reading only a file it may not write. */
+  if (sqlite3_db_readonly (core->db, "main") == 1)
+    {
+      g_set_error (error, MOAT_ERROR, MOAT_ERROR_STORE,
+                   "The event store %s can be read but not written", core->path);
+      close_db (core);
+      return OPEN_CORRUPT;
+    }
 
   /* Read the version before changing anything: a newer database stays untouched. */
   if (!query_int64 (core, "PRAGMA user_version", &version, &rc, error))
@@ -784,7 +811,7 @@ move_aside (const char *path, GError **error)
       int saved_errno = errno;
 
       g_set_error (error, MOAT_ERROR, MOAT_ERROR_STORE,
-                   "The event store %s is damaged and could not be moved aside: %s",
+                   "The event store %s is damaged or unreadable and could not be moved aside: %s",
                    path, g_strerror (saved_errno));
       return NULL;
     }

@@ -21,6 +21,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <grp.h>
 #include <unistd.h>
 
 /* 2026-01-01 00:00:00 UTC in µs */
@@ -1020,6 +1021,106 @@ test_corrupt (Fixture *fx, gconstpointer data)
   g_assert_true (g_file_test (first, G_FILE_TEST_IS_REGULAR));
 }
 
+typedef enum {
+  UNREADABLE_NO_ACCESS,   /* mode 0000 */
+  UNREADABLE_READ_ONLY,   /* mode 0444 */
+  UNREADABLE_FOLDER,      /* a folder where the file should be */
+} Unreadable;
+
+/* Hands the store's folders to nobody and becomes nobody: root reads and
+ * writes any file, so the permission cases are checked as another user. */
+static void
+become_nobody (Fixture *fx)
+{
+  g_autofree char *moat_dir = g_path_get_dirname (fx->path);
+  g_autofree char *data_dir = g_path_get_dirname (moat_dir);
+  const char *dirs[] = { fx->dir, data_dir, moat_dir };
+
+  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
+    g_assert_cmpint (lchown (dirs[i], 65534, 65534), ==, 0);
+  g_assert_cmpint (setgroups (0, NULL), ==, 0);
+  g_assert_cmpint (setgid (65534), ==, 0);
+  g_assert_cmpint (setuid (65534), ==, 0);
+  g_assert_cmpint (geteuid (), ==, 65534);
+}
+
+/* A database file that cannot be opened for reading and writing is moved
+ * aside like a corrupt one, kept as it was, and a fresh store works. */
+static void
+test_unreadable (Fixture *fx, gconstpointer data)
+{
+  Unreadable kind = GPOINTER_TO_INT (data);
+  g_autofree char *original = NULL;
+  g_autofree char *pattern = NULL;
+  gsize original_len = 0;
+  GStatBuf st;
+  gint warnings;
+
+  if (kind != UNREADABLE_FOLDER && geteuid () == 0 && !g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_test_trap_assert_passed ();
+      return;
+    }
+
+  if (kind == UNREADABLE_FOLDER)
+    {
+      g_autofree char *inside = g_build_filename (fx->path, "keep", NULL);
+
+      g_assert_cmpint (g_mkdir_with_parents (fx->path, 0700), ==, 0);
+      g_assert_true (g_file_set_contents (inside, "x", 1, NULL));
+    }
+  else
+    {
+      open_ok (fx);
+      add_numbered (fx, "u", 100, 0, 0);
+      flush_ok (fx);
+      moat_store_close (fx->store);
+      g_assert_true (g_file_get_contents (fx->path, &original, &original_len, NULL));
+      g_assert_cmpint (g_chmod (fx->path, kind == UNREADABLE_NO_ACCESS ? 0 : 0444), ==, 0);
+      if (geteuid () == 0)
+        become_nobody (fx);
+      fixture_use_store (fx, fx->path);
+    }
+
+  warnings = g_atomic_int_get (&n_store_warnings);
+  open_ok (fx);
+  g_assert_cmpuint (fx->n_recovered, ==, 1);
+  g_assert_cmpint (g_atomic_int_get (&n_store_warnings), >, warnings);
+  g_test_message ("moved aside to %s", fx->recovered);
+  pattern = g_strdup_printf ("^%s\\.corrupt-[0-9]{8}-[0-9]{6}(-[0-9]+)?$", fx->path);
+  g_assert_true (g_regex_match_simple (pattern, fx->recovered, 0, 0));
+  g_assert_cmpint (g_lstat (fx->recovered, &st), ==, 0);
+  if (kind == UNREADABLE_FOLDER)
+    {
+      g_autofree char *kept = g_build_filename (fx->recovered, "keep", NULL);
+
+      g_assert_true (S_ISDIR (st.st_mode));
+      g_assert_true (g_file_test (kept, G_FILE_TEST_IS_REGULAR));
+    }
+  else
+    {
+      /* Kept as it was: same size, same mode (and owner). */
+      g_assert_true (S_ISREG (st.st_mode));
+      g_assert_cmpint (st.st_size, ==, (goffset) original_len);
+      g_assert_cmpint (st.st_mode & 0777, ==, kind == UNREADABLE_NO_ACCESS ? 0 : 0444);
+      if (kind == UNREADABLE_READ_ONLY)
+        {
+          g_autofree char *moved = NULL;
+          gsize moved_len;
+
+          g_assert_true (g_file_get_contents (fx->recovered, &moved, &moved_len, NULL));
+          g_assert_cmpmem (original, original_len, moved, moved_len);
+        }
+    }
+
+  /* the fresh database works */
+  g_assert_cmpuint (store_count (fx, NULL), ==, 0);
+  add_numbered (fx, "fresh", 10, 0, 0);
+  flush_ok (fx);
+  g_assert_cmpuint (store_count (fx, NULL), ==, 10);
+}
+
 static void
 test_close_reopen (Fixture *fx, gconstpointer data)
 {
@@ -1568,6 +1669,9 @@ main (int argc, char **argv)
   ADD ("corrupt/header-fields", test_corrupt, GINT_TO_POINTER (DAMAGE_HEADER_FIELDS));
   ADD ("corrupt/schema-page", test_corrupt, GINT_TO_POINTER (DAMAGE_SCHEMA_PAGE));
   ADD ("corrupt/truncated", test_corrupt, GINT_TO_POINTER (DAMAGE_TRUNCATED));
+  ADD ("unreadable/no-access", test_unreadable, GINT_TO_POINTER (UNREADABLE_NO_ACCESS));
+  ADD ("unreadable/read-only", test_unreadable, GINT_TO_POINTER (UNREADABLE_READ_ONLY));
+  ADD ("unreadable/folder", test_unreadable, GINT_TO_POINTER (UNREADABLE_FOLDER));
   ADD ("close-reopen", test_close_reopen, NULL);
   ADD ("cancel", test_cancel, NULL);
   ADD ("kill", test_kill, NULL);
