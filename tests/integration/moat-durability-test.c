@@ -10,36 +10,42 @@
 
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
 
 /*
  * An event a client has seen through the API survives kill -9 of moatd.
  *
- * A writer adds BATCH events every WRITE_INTERVAL_MS through the Testing
- * interface (1000/s offered); a reader pages ListEvents with after-id and also
- * records EventsAdded, keeping every event the API returned ("confirmed").
- * moatd is killed with SIGKILL N_KILLS times at random moments and started
- * again on the same data dir; after each restart every confirmed event must
- * be in the store with the same content.
+ * The feed is what moatd records in real use: requests through its filtering
+ * proxy to hosts a list blocks (moatd --list, `||blocked.example.test^`), each
+ * to a host of its own so that no two are folded into one event, sent by a
+ * thread of their own on a keep-alive connection at FEED_PER_S a second.
+ * A reader pages ListEvents with after-id and also records EventsAdded,
+ * keeping every event the API returned ("confirmed"). moatd is killed with
+ * SIGKILL N_KILLS times at random moments and started again on the same data
+ * dir (its proxy on a new port); after each restart every confirmed event
+ * must be in the store with the same content.
  */
 
 #define N_KILLS 20
-#define BATCH 50
-#define WRITE_INTERVAL_MS 50
-#define MAX_WRITES_IN_FLIGHT 4
+#define FEED_PER_S 1000
 #define READ_INTERVAL_MS 20
 #define PAGE 1000
+#define MIN_CONFIRMED 1000
 
 typedef struct {
   MoatHarness  h;
   gboolean     ready;
   GRand       *rand;
 
-  /* writer */
-  guint        write_id;
-  guint        writes_in_flight;
-  guint64      seq;
-  guint64      accepted;
-  guint        failed_writes;
+  /* feeder */
+  GThread     *feeder;
+  gint         stop_feeding;
+  GMutex       lock;
+  char        *proxy_address;   /* under lock; "" while moatd's proxy is down */
+  guint64      sent;            /* feeder thread only until joined */
+  guint64      blocked;
+  guint64      reconnects;
 
   /* reader */
   guint        read_id;
@@ -52,6 +58,7 @@ typedef struct {
   /* results */
   GHashTable  *lost;            /* id -> id */
   guint        mismatched;
+  guint        foreign;
   guint        kills;
   guint        checks;
 } Fixture;
@@ -71,13 +78,23 @@ idle_cb (gpointer data)
 {
   Fixture *f = data;
 
-  return !f->reading && f->writes_in_flight == 0;
+  return !f->reading;
+}
+
+static void
+stop_feeder (Fixture *f)
+{
+  if (f->feeder == NULL)
+    return;
+  g_atomic_int_set (&f->stop_feeding, 1);
+  g_thread_join (g_steal_pointer (&f->feeder));
 }
 
 static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
-  g_clear_handle_id (&f->write_id, g_source_remove);
+  stop_feeder (f);
+  g_clear_pointer (&f->proxy_address, g_free);
   g_clear_handle_id (&f->read_id, g_source_remove);
   if (f->ready)
     moat_harness_spin_until (idle_cb, f, 30);
@@ -111,52 +128,138 @@ confirm (Fixture *f, MoatEvent *event)
         }
       return;
     }
+  /* Every event is one of the feed's blocks, recorded by the proxy. */
+  if (event->source != MOAT_EVENT_SOURCE_PROXY ||
+      !g_str_has_suffix (event->subject, ".blocked.example.test") ||
+      !g_str_equal (event->action, "blocked"))
+    {
+      g_test_message ("event %" G_GINT64_FORMAT " is not a block of the feed: %s %s %s",
+                      event->id, event->threat, event->subject, event->action);
+      f->foreign++;
+    }
   g_hash_table_insert (f->confirmed, &event->id, moat_event_ref (event));
 }
 
-/* ---- writer ---- */
+/* ---- feeder (its own thread: blocking sockets) ---- */
 
-static void
-add_events_cb (GObject *object, GAsyncResult *result, gpointer data)
+static GSocketConnection *
+connect_proxy (Fixture *f)
 {
-  Fixture *f = data;
-  g_autoptr(GError) error = NULL;
-  guint accepted = 0;
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autofree char *address = NULL;
+  GSocketConnection *connection;
 
-  f->writes_in_flight--;
-  if (moat_dbus_moat1_testing_call_add_events_finish (MOAT_DBUS_MOAT1_TESTING (object), &accepted,
-                                                      result, &error))
-    f->accepted += accepted;
-  else
-    f->failed_writes++;
+  g_mutex_lock (&f->lock);
+  address = g_strdup (f->proxy_address);
+  g_mutex_unlock (&f->lock);
+  if (address == NULL || address[0] == '\0')
+    return NULL;
+  g_socket_client_set_timeout (client, 5);
+  connection = g_socket_client_connect_to_host (client, address, 0, NULL, NULL);
+  if (connection != NULL)
+    f->reconnects++;
+  return connection;
 }
 
-static gboolean
-write_cb (gpointer data)
+/* One request and its whole response; the status, or 0 when the connection
+ * broke (moatd was killed) and must be dropped. */
+static guint
+block_one (GSocketConnection *connection, guint64 seq)
+{
+  GSocket *socket = g_socket_connection_get_socket (connection);
+  g_autofree char *request = g_strdup_printf ("GET http://d%" G_GUINT64_FORMAT ".blocked.example.test/"
+                                              "page HTTP/1.1\r\n"
+                                              "Host: d%" G_GUINT64_FORMAT ".blocked.example.test\r\n"
+                                              "\r\n", seq, seq);
+  g_autoptr(GString) in = g_string_new (NULL);
+  gsize len = strlen (request), done = 0, body_start = 0;
+  guint64 content_length = 0;
+  guint status = 0;
+  char buf[8192];
+
+  while (done < len)
+    {
+      gssize n = g_socket_send (socket, request + done, len - done, NULL, NULL);
+
+      if (n <= 0)
+        return 0;
+      done += n;
+    }
+  for (;;)
+    {
+      gssize n;
+
+      if (body_start == 0)
+        {
+          const char *end = strstr (in->str, "\r\n\r\n");
+
+          if (end != NULL)
+            {
+              g_autofree char *head = g_ascii_strdown (in->str, end - in->str);
+              const char *cl = strstr (head, "\r\ncontent-length:");
+
+              body_start = end - in->str + 4;
+              if (sscanf (in->str, "HTTP/1.1 %u ", &status) != 1 || cl == NULL)
+                return 0;
+              content_length = g_ascii_strtoull (cl + 17, NULL, 10);
+            }
+        }
+      if (body_start != 0 && in->len >= body_start + content_length)
+        return in->len == body_start + content_length ? status : 0;
+      n = g_socket_receive (socket, buf, sizeof buf, NULL, NULL);
+      if (n <= 0)
+        return 0;
+      g_string_append_len (in, buf, n);
+    }
+}
+
+static gpointer
+feeder_thread (gpointer data)
 {
   Fixture *f = data;
-  g_autofree char *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (f->h.testing));
-  static const char *const threats[] = { "content.malware", "network.dns_hijack",
-                                         "content.phishing", "app.sideloaded" };
-  GVariantBuilder b;
+  g_autoptr(GSocketConnection) connection = NULL;
+  gint64 next = g_get_monotonic_time ();
 
-  if (owner == NULL || f->writes_in_flight >= MAX_WRITES_IN_FLIGHT)
-    return G_SOURCE_CONTINUE;
-
-  g_variant_builder_init (&b, G_VARIANT_TYPE ("a(xssssss)"));
-  for (guint i = 0; i < BATCH; i++, f->seq++)
+  while (!g_atomic_int_get (&f->stop_feeding))
     {
-      g_autofree char *subject = g_strdup_printf ("d%" G_GUINT64_FORMAT ".example", f->seq);
-      g_autofree char *detail = g_strdup_printf ("{\"seq\":%" G_GUINT64_FORMAT "}", f->seq);
+      gint64 now = g_get_monotonic_time ();
+      guint status;
 
-      g_variant_builder_add (&b, "(xssssss)", (gint64) 0, "proxy",
-                             threats[f->seq % G_N_ELEMENTS (threats)], "high", subject,
-                             "blocked", detail);
+      if (connection == NULL && (connection = connect_proxy (f)) == NULL)
+        {
+          g_usleep (10 * 1000);
+          next = g_get_monotonic_time ();
+          continue;
+        }
+      /* Paced, and no burst to catch up after a restart. */
+      if (now < next)
+        g_usleep (next - now);
+      else if (now - next > 50 * 1000)
+        next = now;
+      next += G_USEC_PER_SEC / FEED_PER_S;
+
+      status = block_one (connection, f->sent++);
+      if (status == 403)
+        f->blocked++;
+      else
+        g_clear_object (&connection);
     }
-  f->writes_in_flight++;
-  moat_dbus_moat1_testing_call_add_events (f->h.testing, g_variant_builder_end (&b), NULL,
-                                           add_events_cb, f);
-  return G_SOURCE_CONTINUE;
+  return NULL;
+}
+
+/* The proxy's address as moatd publishes it, for the feeder. */
+static void
+update_proxy_address (Fixture *f)
+{
+  const char *address = moat_dbus_moat1_get_proxy_address (f->h.proxy);
+
+  g_mutex_lock (&f->lock);
+  if (g_strcmp0 (address, f->proxy_address) != 0)
+    {
+      g_free (f->proxy_address);
+      f->proxy_address = g_strdup (address);
+    }
+  g_mutex_unlock (&f->lock);
 }
 
 /* ---- reader ---- */
@@ -205,6 +308,7 @@ read_cb (gpointer data)
   Fixture *f = data;
   g_autofree char *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (f->h.proxy));
 
+  update_proxy_address (f);
   if (owner == NULL || f->reading)
     return G_SOURCE_CONTINUE;
   f->reading = TRUE;
@@ -345,17 +449,17 @@ write_report (Fixture *f, double seconds)
     "moat kill -9 durability (tests/integration/moat-durability-test.c), %s\n"
     "kills: %u (SIGKILL at random moments, 0.3-1.8 s apart, restart on the same data dir)\n"
     "checks after restart: %u\n"
+    "feed: requests through moatd's proxy to blocked hosts, one host each\n"
     "events confirmed by the API (ListEvents after-id and EventsAdded): %u\n"
     "events confirmed and lost: %u\n"
     "events confirmed and changed: %u\n"
-    "events accepted by AddEvents: %" G_GUINT64_FORMAT " (offered %" G_GUINT64_FORMAT ")\n"
-    "write rate: %.0f events/s accepted over %.1f s (offered %d/s in batches of %d)\n"
-    "AddEvents calls refused or cut off by a kill: %u\n"
+    "requests blocked by the proxy (403): %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " sent\n"
+    "feed rate: %.0f blocked requests/s over %.1f s (paced at %d/s)\n"
+    "connections to the proxy: %" G_GUINT64_FORMAT " (one per moatd run, more when a kill cut one)\n"
     "events seen through EventsAdded: %" G_GUINT64_FORMAT "\n",
     stamp, f->kills, f->checks, g_hash_table_size (f->confirmed),
-    g_hash_table_size (f->lost), f->mismatched, f->accepted, f->seq,
-    f->accepted / seconds, seconds, 1000 / WRITE_INTERVAL_MS * BATCH, BATCH,
-    f->failed_writes, f->from_signal);
+    g_hash_table_size (f->lost), f->mismatched, f->blocked, f->sent,
+    f->blocked / seconds, seconds, FEED_PER_S, f->reconnects, f->from_signal);
   g_test_message ("%s", report);
   g_mkdir_with_parents (dir, 0755);
   if (!g_file_set_contents (path, report, -1, &error))
@@ -367,16 +471,24 @@ write_report (Fixture *f, double seconds)
 static void
 test_kill9 (Fixture *f, gconstpointer data)
 {
+  g_autofree char *list = NULL;
   gint64 started;
   double seconds;
 
   if (!f->ready)
     return;
 
+  list = g_build_filename (f->h.tmpdir, "blocked.txt", NULL);
+  g_assert_true (g_file_set_contents (list, "! durability test feed\n||blocked.example.test^\n",
+                                      -1, NULL));
+  f->h.moatd_args = g_new0 (char *, 3);
+  f->h.moatd_args[0] = g_strdup ("--list");
+  f->h.moatd_args[1] = g_strdup (list);
+
   moat_harness_start_moatd (&f->h);
   g_signal_connect (f->h.proxy, "events-added", G_CALLBACK (on_events_added_cb), f);
   started = g_get_monotonic_time ();
-  f->write_id = g_timeout_add (WRITE_INTERVAL_MS, write_cb, f);
+  f->feeder = g_thread_new ("feeder", feeder_thread, f);
   f->read_id = g_timeout_add (READ_INTERVAL_MS, read_cb, f);
 
   for (f->kills = 0; f->kills < N_KILLS;)
@@ -400,7 +512,7 @@ test_kill9 (Fixture *f, gconstpointer data)
       check_store (f, expected, max_id);
     }
 
-  g_clear_handle_id (&f->write_id, g_source_remove);
+  stop_feeder (f);
   g_clear_handle_id (&f->read_id, g_source_remove);
   seconds = (g_get_monotonic_time () - started) / (double) G_USEC_PER_SEC;
   g_assert_true (moat_harness_spin_until (idle_cb, f, 30));
@@ -410,8 +522,11 @@ test_kill9 (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->checks, ==, N_KILLS);
   g_assert_cmpuint (g_hash_table_size (f->lost), ==, 0);
   g_assert_cmpuint (f->mismatched, ==, 0);
+  g_assert_cmpuint (f->foreign, ==, 0);
   /* The test means something only if the API confirmed events throughout. */
-  g_assert_cmpuint (g_hash_table_size (f->confirmed), >, N_KILLS * BATCH);
+  g_assert_cmpuint (g_hash_table_size (f->confirmed), >, MIN_CONFIRMED);
+  /* ... and they were the proxy's blocks. */
+  g_assert_cmpuint (f->blocked, >=, g_hash_table_size (f->confirmed));
 }
 
 int

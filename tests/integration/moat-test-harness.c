@@ -201,9 +201,19 @@ moat_harness_start_moatd (MoatHarness *h)
 {
   g_autoptr(GError) error = NULL;
 
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+
   g_assert_null (h->moatd);
-  h->moatd = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, h->moatd_path,
-                               "--data-dir", h->data_dir, "--proxy-port", "0", NULL);
+  g_ptr_array_add (argv, h->moatd_path);
+  g_ptr_array_add (argv, (char *) "--data-dir");
+  g_ptr_array_add (argv, h->data_dir);
+  g_ptr_array_add (argv, (char *) "--proxy-port");
+  g_ptr_array_add (argv, (char *) "0");
+  for (guint i = 0; h->moatd_args != NULL && h->moatd_args[i] != NULL; i++)
+    g_ptr_array_add (argv, h->moatd_args[i]);
+  g_ptr_array_add (argv, NULL);
+  h->moatd = g_subprocess_newv ((const char * const *) argv->pdata, G_SUBPROCESS_FLAGS_NONE,
+                                &error);
   g_assert_no_error (error);
   moat_harness_wait_name (h, TRUE);
 }
@@ -383,4 +393,5 @@ moat_harness_tear_down (MoatHarness *h)
   g_clear_pointer (&h->service_dir, g_free);
   g_clear_pointer (&h->moatd_path, g_free);
   g_clear_pointer (&h->moatctl_path, g_free);
+  g_clear_pointer (&h->moatd_args, g_strfreev);
 }

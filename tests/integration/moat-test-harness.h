@@ -25,6 +25,7 @@ typedef struct {
   GSubprocess          *moatd;
   MoatDBusMoat1        *proxy;
   MoatDBusMoat1Testing *testing;
+  GStrv                 moatd_args;   /* more arguments for moatd; owned */
 } MoatHarness;
 
 typedef enum {
