@@ -492,6 +492,13 @@ def run(desktop, out_dir):
             tabs = a11y.find(name="Overview", role="page tab")
             return [t for t in tabs if a11y.center(t)[1] > 600]
         tab = wait_for("the view switcher at the bottom", bottom_switcher)[0]
+        activity_tab = [t for t in a11y.find(name="Activity", role="page tab")
+                        if a11y.center(t)[1] > 600]
+        a11y.click(activity_tab[0], desktop, wid)
+        # An earlier check left a search in the entry: Escape clears it.
+        desktop.xdotool("key", "ctrl+f")
+        desktop.xdotool("key", "Escape")
+        wait_for("event rows at 360 px", lambda: len(event_rows(a11y)) >= 3)
         time.sleep(0.8)
         desktop.screenshot(os.path.join(out_dir, "activity-360.png"), wid)
         a11y.click(tab, desktop, wid)
