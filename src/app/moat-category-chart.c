@@ -80,8 +80,8 @@ update_accessible_label (MoatCategoryChart *self)
     {
       g_autofree char *total = g_strdup_printf ("%" G_GUINT64_FORMAT, self->total);
 
-      /* Translators: %s is a number */
       g_string_append_printf (text,
+                              /* Translators: %s is a number */
                               g_dngettext (GETTEXT_PACKAGE, "%s blocked today",
                                            "%s blocked today",
                                            (gulong) MIN (self->total, G_MAXULONG)),

@@ -468,8 +468,12 @@ start_service_cb (GObject      *object,
       convert_error (&error);
       if (error->domain == MOAT_ERROR && error->code != MOAT_ERROR_ENGINE_UNREACHABLE)
         {
-          g_prefix_error (&error, _("Could not start the Moat engine (moatd): "));
-          error->code = MOAT_ERROR_ENGINE_UNREACHABLE;
+          g_autofree char *why = g_strdup (error->message);
+
+          g_clear_error (&error);
+          g_set_error (&error, MOAT_ERROR, MOAT_ERROR_ENGINE_UNREACHABLE,
+                       /* Translators: %s says why, e.g. that the D-Bus service failed */
+                       _("Could not start the Moat engine (moatd): %s"), why);
         }
       g_task_return_error (task, g_steal_pointer (&error));
       return;
