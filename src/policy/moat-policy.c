@@ -1,0 +1,633 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright 2026 The Moat developers
+ */
+#define G_LOG_DOMAIN "moat-policy"
+
+#include "config.h"
+
+#include "moat-policy.h"
+
+#include "moat-error.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+/*
+ * MoatPolicy: which threat gets which response, from a text file an admin
+ * hands out. One statement per line; `#` starts a comment.
+ *
+ *   vpn = Company VPN                      settings: NAME = VALUE
+ *   vpn_timeout = 30
+ *   gateway = gateway.example.com:8080
+ *
+ *   network.* >= medium: vpn_on_demand || block_protected_resources; notify
+ *   content.c2: block_host; notify
+ *
+ * A rule is a threat pattern (`vector.kind`, `vector.*` or `*`), an optional
+ * least severity (`>= medium`; any severity without it), a colon and chains
+ * separated by `;`. Every chain runs; within one, `||` tries the next action
+ * when one fails. For a threat the first rule that matches applies, so a
+ * rule that an earlier one always beats is refused as a mistake.
+ *
+ * Parsing is strict and total: any fault refuses the whole file with
+ * "NAME:LINE: reason", so a running policy is only ever replaced by a
+ * complete, valid one.
+ */
+
+struct _MoatPolicy
+{
+  gatomicrefcount ref_count;
+  char           *name;
+  GArray         *rules;        /* of MoatPolicyRule */
+  char           *vpn;
+  guint           vpn_timeout;
+  char           *gateway;
+};
+
+G_DEFINE_BOXED_TYPE (MoatPolicy, moat_policy, moat_policy_ref, moat_policy_unref)
+
+#define DEFAULT_VPN_TIMEOUT 30
+#define MAX_VPN_TIMEOUT 600
+#define MAX_SETTING_VALUE 255
+
+static const char *const action_names[] = {
+  [MOAT_ACTION_VPN_ON_DEMAND] = "vpn_on_demand",
+  [MOAT_ACTION_BLOCK_PROTECTED_RESOURCES] = "block_protected_resources",
+  [MOAT_ACTION_ROUTE_VIA_GATEWAY] = "route_via_gateway",
+  [MOAT_ACTION_DISCONNECT_WIFI] = "disconnect_wifi",
+  [MOAT_ACTION_DISABLE_VPN] = "disable_vpn",
+  [MOAT_ACTION_BLOCK_HOST] = "block_host",
+  [MOAT_ACTION_NOTIFY] = "notify",
+};
+G_STATIC_ASSERT (G_N_ELEMENTS (action_names) == MOAT_ACTION_LAST);
+
+const char *
+moat_action_to_string (MoatAction action)
+{
+  g_return_val_if_fail (action < MOAT_ACTION_LAST, NULL);
+  return action_names[action];
+}
+
+gboolean
+moat_action_from_string (const char *str, MoatAction *out)
+{
+  for (guint i = 0; i < MOAT_ACTION_LAST; i++)
+    if (g_strcmp0 (str, action_names[i]) == 0)
+      {
+        if (out != NULL)
+          *out = i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static void
+rule_clear (gpointer data)
+{
+  MoatPolicyRule *rule = data;
+
+  g_free (rule->pattern);
+}
+
+MoatPolicy *
+moat_policy_ref (MoatPolicy *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+void
+moat_policy_unref (MoatPolicy *self)
+{
+  g_return_if_fail (self != NULL);
+  if (!g_atomic_ref_count_dec (&self->ref_count))
+    return;
+  g_free (self->name);
+  g_array_unref (self->rules);
+  g_free (self->vpn);
+  g_free (self->gateway);
+  g_free (self);
+}
+
+/* ---- parsing ---- */
+
+typedef struct {
+  MoatPolicy *policy;
+  const char *name;
+  guint       line;
+  const char *p;       /* cursor in the current line */
+  const char *end;     /* end of the current line, comment excluded */
+  guint       setting_lines[3];   /* vpn, vpn_timeout, gateway: where set */
+} Parser;
+
+static gboolean G_GNUC_PRINTF (3, 4)
+fail (Parser *ps, GError **error, const char *format, ...)
+{
+  g_autofree char *reason = NULL;
+  va_list args;
+
+  va_start (args, format);
+  reason = g_strdup_vprintf (format, args);
+  va_end (args);
+  /* Translators: a fault in a policy file: file name, line number, reason */
+  g_set_error (error, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT, _("%s:%u: %s"), ps->name,
+               ps->line, reason);
+  return FALSE;
+}
+
+static void
+skip_space (Parser *ps)
+{
+  while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t'))
+    ps->p++;
+}
+
+static gboolean
+is_word_char (char c)
+{
+  return g_ascii_isalnum (c) || c == '_' || c == '.' || c == '*' || c == '-';
+}
+
+/* The next word (letters, digits, `_ . * -`), or NULL at anything else. */
+static char *
+take_word (Parser *ps)
+{
+  const char *start;
+
+  skip_space (ps);
+  start = ps->p;
+  while (ps->p < ps->end && is_word_char (*ps->p))
+    ps->p++;
+  return ps->p > start ? g_strndup (start, ps->p - start) : NULL;
+}
+
+/* What is left on the line, for messages: at most 40 bytes, whole characters. */
+static char *
+rest_for_message (Parser *ps)
+{
+  const char *stop = ps->p;
+
+  while (stop < ps->end && stop - ps->p < 40)
+    stop = g_utf8_next_char (stop);
+  return g_strndup (ps->p, MIN (stop, ps->end) - ps->p);
+}
+
+static gboolean
+valid_pattern (const char *pattern)
+{
+  static const char *const vectors[] = { "network.*", "content.*", "app.*", "os.*", "moat.*" };
+
+  if (strcmp (pattern, "*") == 0)
+    return TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS (vectors); i++)
+    if (strcmp (pattern, vectors[i]) == 0)
+      return TRUE;
+  return moat_threat_id_is_valid (pattern);
+}
+
+/* Does every threat under @inner also fall under @outer? */
+static gboolean
+pattern_covers (const char *outer, const char *inner)
+{
+  gsize len = strlen (outer);
+
+  if (strcmp (outer, "*") == 0 || strcmp (outer, inner) == 0)
+    return TRUE;
+  if (len >= 2 && outer[len - 1] == '*')
+    return strcmp (inner, "*") != 0 && strncmp (inner, outer, len - 1) == 0;
+  return FALSE;
+}
+
+static char *
+known_actions (void)
+{
+  g_autoptr(GString) s = g_string_new (NULL);
+
+  for (guint i = 0; i < MOAT_ACTION_LAST; i++)
+    g_string_append_printf (s, "%s%s", i > 0 ? ", " : "", action_names[i]);
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+static gboolean
+parse_chain (Parser *ps, MoatPolicyChain *chain, GError **error)
+{
+  chain->n_actions = 0;
+  for (;;)
+    {
+      g_autofree char *word = take_word (ps);
+      MoatAction action;
+
+      if (word == NULL)
+        {
+          g_autofree char *rest = rest_for_message (ps);
+
+          if (ps->p == ps->end)
+            return fail (ps, error, _("an action is missing at the end of the line"));
+          return fail (ps, error, _("expected an action, found “%s”"), rest);
+        }
+      if (!moat_action_from_string (word, &action))
+        {
+          g_autofree char *known = known_actions ();
+
+          return fail (ps, error, _("unknown action “%s” (known: %s)"), word, known);
+        }
+      for (guint i = 0; i < chain->n_actions; i++)
+        if (chain->actions[i] == action)
+          return fail (ps, error, _("“%s” twice in one chain"), word);
+      if (chain->n_actions > 0 && chain->actions[chain->n_actions - 1] == MOAT_ACTION_NOTIFY)
+        return fail (ps, error,
+                     _("“%s” can never run: “notify” before it never fails"), word);
+      if (chain->n_actions == MOAT_POLICY_MAX_CHAIN_LENGTH)
+        return fail (ps, error, _("more than %d actions in one chain"),
+                     MOAT_POLICY_MAX_CHAIN_LENGTH);
+      chain->actions[chain->n_actions++] = action;
+
+      skip_space (ps);
+      if (ps->end - ps->p >= 2 && ps->p[0] == '|' && ps->p[1] == '|')
+        {
+          ps->p += 2;
+          continue;
+        }
+      return TRUE;
+    }
+}
+
+static gboolean
+parse_rule (Parser *ps, char *pattern, GError **error)
+{
+  MoatPolicy *policy = ps->policy;
+  MoatPolicyRule rule = { 0 };
+  g_autofree char *owned_pattern = pattern;
+
+  if (!valid_pattern (pattern))
+    return fail (ps, error,
+                 _("unknown threat “%s”: write vector.kind, vector.* or *, where the vector "
+                   "is network, content, app, os or moat"), pattern);
+  rule.min_severity = MOAT_SEVERITY_INFO;
+  rule.line = ps->line;
+
+  skip_space (ps);
+  if (ps->end - ps->p >= 2 && ps->p[0] == '>' && ps->p[1] == '=')
+    {
+      g_autofree char *severity = NULL;
+
+      ps->p += 2;
+      severity = take_word (ps);
+      if (severity == NULL || !moat_severity_from_string (severity, &rule.min_severity))
+        return fail (ps, error,
+                     _("unknown severity “%s”: use info, low, medium, high or critical"),
+                     severity != NULL ? severity : "");
+      skip_space (ps);
+    }
+  if (ps->p == ps->end || *ps->p != ':')
+    return fail (ps, error, _("expected “:” and actions after “%s”"), pattern);
+  ps->p++;
+
+  skip_space (ps);
+  if (ps->p == ps->end)
+    return fail (ps, error, _("no actions after “:”"));
+  for (;;)
+    {
+      if (rule.n_chains == MOAT_POLICY_MAX_CHAINS)
+        return fail (ps, error, _("more than %d chains in one rule"), MOAT_POLICY_MAX_CHAINS);
+      if (!parse_chain (ps, &rule.chains[rule.n_chains], error))
+        return FALSE;
+      rule.n_chains++;
+      skip_space (ps);
+      if (ps->p == ps->end)
+        break;
+      if (*ps->p != ';')
+        {
+          g_autofree char *rest = rest_for_message (ps);
+
+          return fail (ps, error, _("expected “;” or “||” before “%s”"), rest);
+        }
+      ps->p++;
+      skip_space (ps);
+      /* A trailing ";" ends the rule. */
+      if (ps->p == ps->end)
+        break;
+    }
+
+  /* The same action in two chains of one rule would run twice. */
+  for (guint a = 0; a < rule.n_chains; a++)
+    for (guint b = a + 1; b < rule.n_chains; b++)
+      for (guint i = 0; i < rule.chains[a].n_actions; i++)
+        for (guint j = 0; j < rule.chains[b].n_actions; j++)
+          if (rule.chains[a].actions[i] == rule.chains[b].actions[j])
+            return fail (ps, error, _("“%s” is in two chains of this rule"),
+                         action_names[rule.chains[a].actions[i]]);
+
+  for (guint i = 0; i < policy->rules->len; i++)
+    {
+      const MoatPolicyRule *earlier = &g_array_index (policy->rules, MoatPolicyRule, i);
+
+      if (pattern_covers (earlier->pattern, pattern) && earlier->min_severity <= rule.min_severity)
+        return fail (ps, error,
+                     _("this rule never applies: the rule on line %u comes first and covers "
+                       "the same threats"), earlier->line);
+    }
+  if (policy->rules->len == MOAT_POLICY_MAX_RULES)
+    return fail (ps, error, _("more than %d rules"), MOAT_POLICY_MAX_RULES);
+
+  rule.pattern = g_steal_pointer (&owned_pattern);
+  g_array_append_val (policy->rules, rule);
+  return TRUE;
+}
+
+/* host:port, IPv6 in brackets */
+static gboolean
+valid_gateway (const char *value)
+{
+  const char *colon = strrchr (value, ':');
+  guint64 port;
+
+  if (colon == NULL || colon == value || colon[1] == '\0')
+    return FALSE;
+  if (!g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &port, NULL))
+    return FALSE;
+  if (value[0] == '[')
+    return colon[-1] == ']' && colon - value > 2;
+  for (const char *p = value; p < colon; p++)
+    if (!g_ascii_isalnum (*p) && *p != '.' && *p != '-' && *p != '_')
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+parse_setting (Parser *ps, char *key, GError **error)
+{
+  static const char *const keys[] = { "vpn", "vpn_timeout", "gateway" };
+  MoatPolicy *policy = ps->policy;
+  g_autofree char *owned_key = key;
+  g_autofree char *value = NULL;
+  guint which = G_N_ELEMENTS (keys);
+
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    if (strcmp (key, keys[i]) == 0)
+      which = i;
+  if (which == G_N_ELEMENTS (keys))
+    return fail (ps, error, _("unknown setting “%s” (known: vpn, vpn_timeout, gateway)"), key);
+  if (ps->setting_lines[which] != 0)
+    return fail (ps, error, _("“%s” is set twice (first on line %u)"), key,
+                 ps->setting_lines[which]);
+
+  ps->p++;   /* '=' */
+  skip_space (ps);
+  value = g_strstrip (g_strndup (ps->p, ps->end - ps->p));
+  if (value[0] == '\0')
+    return fail (ps, error, _("“%s” has no value"), key);
+  if (strlen (value) > MAX_SETTING_VALUE)
+    return fail (ps, error, _("the value of “%s” is longer than %d bytes"), key,
+                 MAX_SETTING_VALUE);
+
+  switch (which)
+    {
+    case 0:
+      g_free (policy->vpn);
+      policy->vpn = g_steal_pointer (&value);
+      break;
+    case 1:
+      {
+        guint64 seconds;
+
+        if (!g_ascii_string_to_unsigned (value, 10, 1, MAX_VPN_TIMEOUT, &seconds, NULL))
+          return fail (ps, error, _("vpn_timeout must be a number of seconds from 1 to %d"),
+                       MAX_VPN_TIMEOUT);
+        policy->vpn_timeout = (guint) seconds;
+      }
+      break;
+    case 2:
+    default:
+      if (!valid_gateway (value))
+        return fail (ps, error, _("gateway must be HOST:PORT, such as proxy.example.com:8080"));
+      g_free (policy->gateway);
+      policy->gateway = g_steal_pointer (&value);
+      break;
+    }
+  ps->setting_lines[which] = ps->line;
+  return TRUE;
+}
+
+static gboolean
+parse_line (Parser *ps, const char *line, gsize len, GError **error)
+{
+  const char *hash = memchr (line, '#', len);
+  g_autofree char *word = NULL;
+
+  if (memchr (line, '\0', len) != NULL)
+    return fail (ps, error, _("this is not text (it holds a NUL byte)"));
+  if (!g_utf8_validate (line, len, NULL))
+    return fail (ps, error, _("this is not UTF-8 text"));
+  if (len > MOAT_POLICY_MAX_LINE)
+    return fail (ps, error, _("the line is longer than %d bytes"), MOAT_POLICY_MAX_LINE);
+
+  ps->p = line;
+  ps->end = hash != NULL ? hash : line + len;
+  /* A CR before the LF (a file from Windows) is a line end too. */
+  while (ps->end > ps->p && (ps->end[-1] == '\r' || ps->end[-1] == ' ' || ps->end[-1] == '\t'))
+    ps->end--;
+  skip_space (ps);
+  if (ps->p == ps->end)
+    return TRUE;
+
+  word = take_word (ps);
+  if (word == NULL)
+    {
+      g_autofree char *rest = rest_for_message (ps);
+
+      return fail (ps, error, _("expected a threat or a setting, found “%s”"), rest);
+    }
+  skip_space (ps);
+  if (ps->p < ps->end && *ps->p == '=')
+    return parse_setting (ps, g_steal_pointer (&word), error);
+  return parse_rule (ps, g_steal_pointer (&word), error);
+}
+
+/**
+ * moat_policy_parse:
+ * @name: what to call the file in messages (its path, usually)
+ * @text: the file's contents; need not be NUL-terminated when @length is given
+ * @length: its length, or -1
+ * @error: "NAME:LINE: reason" (MOAT_ERROR_INVALID_ARGUMENT) for the first fault
+ *
+ * Returns: (transfer full) (nullable): the policy, or NULL when any line is
+ *   wrong: a policy is taken whole or not at all
+ */
+MoatPolicy *
+moat_policy_parse (const char *name, const char *text, gssize length, GError **error)
+{
+  g_autoptr(MoatPolicy) policy = NULL;
+  Parser ps = { 0 };
+  gsize len;
+
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (text != NULL || length == 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  len = length < 0 ? strlen (text) : (gsize) length;
+  if (len > MOAT_POLICY_MAX_SIZE)
+    {
+      g_set_error (error, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT,
+                   _("%s: the file is larger than %d KiB"), name, MOAT_POLICY_MAX_SIZE / 1024);
+      return NULL;
+    }
+
+  policy = g_new0 (MoatPolicy, 1);
+  g_atomic_ref_count_init (&policy->ref_count);
+  policy->name = g_strdup (name);
+  policy->rules = g_array_new (FALSE, TRUE, sizeof (MoatPolicyRule));
+  g_array_set_clear_func (policy->rules, rule_clear);
+  policy->vpn_timeout = DEFAULT_VPN_TIMEOUT;
+
+  ps.policy = policy;
+  ps.name = name;
+  for (const char *line = text, *stop = text + len; line < stop;)
+    {
+      const char *nl = memchr (line, '\n', stop - line);
+      gsize line_len = (nl != NULL ? nl : stop) - line;
+
+      ps.line++;
+      if (!parse_line (&ps, line, line_len, error))
+        return NULL;
+      line += line_len + (nl != NULL ? 1 : 0);
+    }
+  return g_steal_pointer (&policy);
+}
+
+/**
+ * moat_policy_load_file:
+ * @path: a policy file
+ *
+ * Reads and parses @path (see moat_policy_parse()). Blocking: call it off
+ * the main loop.
+ */
+MoatPolicy *
+moat_policy_load_file (const char *path, GError **error)
+{
+  g_autoptr(GMappedFile) file = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  file = g_mapped_file_new (path, FALSE, &local_error);
+  if (file == NULL)
+    {
+      g_set_error (error, MOAT_ERROR, MOAT_ERROR_NOT_FOUND, "%s", local_error->message);
+      return NULL;
+    }
+  return moat_policy_parse (path, g_mapped_file_get_contents (file),
+                            g_mapped_file_get_length (file), error);
+}
+
+/* ---- queries ---- */
+
+const char *
+moat_policy_get_name (MoatPolicy *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->name;
+}
+
+guint
+moat_policy_get_n_rules (MoatPolicy *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->rules->len;
+}
+
+const MoatPolicyRule *
+moat_policy_get_rule (MoatPolicy *self, guint index)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (index < self->rules->len, NULL);
+  return &g_array_index (self->rules, MoatPolicyRule, index);
+}
+
+/**
+ * moat_policy_match:
+ * @threat: a threat id
+ * @severity: how bad this occurrence is
+ *
+ * Returns: (nullable): the first rule for @threat at @severity, or NULL when
+ *   the policy says nothing about it
+ */
+const MoatPolicyRule *
+moat_policy_match (MoatPolicy *self, const char *threat, MoatSeverity severity)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (threat != NULL, NULL);
+
+  for (guint i = 0; i < self->rules->len; i++)
+    {
+      const MoatPolicyRule *rule = &g_array_index (self->rules, MoatPolicyRule, i);
+
+      if (severity >= rule->min_severity && moat_threat_id_matches (threat, rule->pattern))
+        return rule;
+    }
+  return NULL;
+}
+
+/* The VPN connection (NetworkManager id) vpn_on_demand brings up, or NULL. */
+const char *
+moat_policy_get_vpn (MoatPolicy *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->vpn;
+}
+
+/* Seconds vpn_on_demand waits for the VPN before it counts as failed. */
+guint
+moat_policy_get_vpn_timeout (MoatPolicy *self)
+{
+  g_return_val_if_fail (self != NULL, DEFAULT_VPN_TIMEOUT);
+  return self->vpn_timeout;
+}
+
+/* HOST:PORT of the web gateway for route_via_gateway, or NULL. */
+const char *
+moat_policy_get_gateway (MoatPolicy *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->gateway;
+}
+
+/**
+ * moat_policy_to_string:
+ *
+ * The policy in its canonical form: settings, then rules in order, one per
+ * line. Parsing it gives the same policy.
+ */
+char *
+moat_policy_to_string (MoatPolicy *self)
+{
+  g_autoptr(GString) s = g_string_new (NULL);
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  if (self->vpn != NULL)
+    g_string_append_printf (s, "vpn = %s\n", self->vpn);
+  if (self->vpn_timeout != DEFAULT_VPN_TIMEOUT)
+    g_string_append_printf (s, "vpn_timeout = %u\n", self->vpn_timeout);
+  if (self->gateway != NULL)
+    g_string_append_printf (s, "gateway = %s\n", self->gateway);
+  for (guint i = 0; i < self->rules->len; i++)
+    {
+      const MoatPolicyRule *rule = &g_array_index (self->rules, MoatPolicyRule, i);
+
+      g_string_append (s, rule->pattern);
+      if (rule->min_severity != MOAT_SEVERITY_INFO)
+        g_string_append_printf (s, " >= %s", moat_severity_to_string (rule->min_severity));
+      g_string_append (s, ":");
+      for (guint c = 0; c < rule->n_chains; c++)
+        {
+          g_string_append (s, c > 0 ? "; " : " ");
+          for (guint a = 0; a < rule->chains[c].n_actions; a++)
+            g_string_append_printf (s, "%s%s", a > 0 ? " || " : "",
+                                    action_names[rule->chains[c].actions[a]]);
+        }
+      g_string_append_c (s, '\n');
+    }
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
