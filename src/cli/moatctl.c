@@ -9,6 +9,7 @@
 #include "moat-cli-output.h"
 #include "moat-cli-time.h"
 #include "moat-client.h"
+#include "moat-policy.h"
 
 #include <glib-unix.h>
 #include <glib/gi18n.h>
@@ -38,6 +39,7 @@ typedef enum {
   COMMAND_BLOCK,
   COMMAND_PROTECT,
   COMMAND_PROTECTED,
+  COMMAND_POLICY,
 } Command;
 
 typedef struct {
@@ -94,6 +96,7 @@ help_text (void)
            "  moatctl [--json] allow|block [--remove] [HOST]\n"
            "  moatctl protect [on|off]\n"
            "  moatctl [--json] protected [--remove] [HOST]\n"
+           "  moatctl [--json] policy check FILE\n"
            "  moatctl --help | --version\n"
            "\n"
            "Ask Moat’s engine, moatd, what it is doing. moatctl talks to moatd on the\n"
@@ -118,6 +121,8 @@ help_text (void)
            "                    the previous ones (off), or show which it is.\n"
            "  protected         Company hosts to wall off when the network is not safe\n"
            "                    (the policy uses them); add HOST, --remove it, or list.\n"
+           "  policy check      Whether Moat would accept the policy FILE, and if not, the\n"
+           "                    line and the reason. Needs no running moatd.\n"
            "\n"
            "Options:\n"
            "  --json            Print JSON. The field names are stable; see moatctl(1).\n"
@@ -1021,8 +1026,8 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
   if (*argc < 2)
     {
       fail (ctl, EXIT_USAGE,
-            _("No command given: use status, events, check, lists, allow, block, protect or "
-              "protected"));
+            _("No command given: use status, events, check, lists, allow, block, protect, "
+              "protected or policy"));
       goto out;
     }
   command = (*argv)[1];
@@ -1042,11 +1047,13 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
     ctl->command = COMMAND_PROTECT;
   else if (g_str_equal (command, "protected"))
     ctl->command = COMMAND_PROTECTED;
+  else if (g_str_equal (command, "policy"))
+    ctl->command = COMMAND_POLICY;
   else
     {
       fail (ctl, EXIT_USAGE,
-            _("“%s” is not a command: use status, events, check, lists, allow, block, protect "
-              "or protected"),
+            _("“%s” is not a command: use status, events, check, lists, allow, block, protect, "
+              "protected or policy"),
             command);
       goto out;
     }
@@ -1134,6 +1141,13 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
         }
       ctl->remove = o.remove;
       break;
+    case COMMAND_POLICY:
+      if (n_args != 2 || !g_str_equal (ctl->args[0], "check"))
+        {
+          fail (ctl, EXIT_USAGE, _("Use “policy check FILE”"));
+          goto out;
+        }
+      break;
     case COMMAND_PROTECT:
       if (n_args > 1 ||
           (n_args == 1 && !g_str_equal (ctl->args[0], "on") && !g_str_equal (ctl->args[0], "off")))
@@ -1158,6 +1172,49 @@ out:
   return ok;
 }
 
+/* `policy check FILE`: parsed here, as moatd would; no moatd needed. */
+static void
+run_policy_check (Ctl *ctl)
+{
+  const char *path = ctl->args[1];
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MoatPolicy) policy = moat_policy_load_file (path, &error);
+  guint n_rules;
+
+  if (policy == NULL)
+    {
+      fail (ctl, EXIT_FAILURE_, "%s", error->message);
+      return;
+    }
+  n_rules = moat_policy_get_n_rules (policy);
+  if (ctl->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) node = NULL;
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "file");
+      json_builder_add_string_value (builder, path);
+      json_builder_set_member_name (builder, "valid");
+      json_builder_add_boolean_value (builder, TRUE);
+      json_builder_set_member_name (builder, "rules");
+      json_builder_add_int_value (builder, n_rules);
+      json_builder_end_object (builder);
+      node = json_builder_get_root (builder);
+      print_json (node);
+    }
+  else
+    {
+      g_autofree char *line =
+        g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s: a valid policy with %u rule\n",
+                                      "%s: a valid policy with %u rules\n", n_rules),
+                         path, n_rules);
+
+      write_out (line);
+    }
+  ctl->exit_code = EXIT_OK;
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1172,6 +1229,14 @@ main (int argc, char *argv[])
   ctl.exit_code = EXIT_FAILURE_;
   if (!parse_args (&ctl, &argc, &argv))
     {
+      ret = ctl.exit_code;
+      ctl_clear (&ctl);
+      return ret;
+    }
+
+  if (ctl.command == COMMAND_POLICY)
+    {
+      run_policy_check (&ctl);
       ret = ctl.exit_code;
       ctl_clear (&ctl);
       return ret;

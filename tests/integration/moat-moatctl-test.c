@@ -649,6 +649,63 @@ test_usage (Fixture *f, gconstpointer data)
   g_assert_false (moat_harness_name_has_owner (&f->h));
 }
 
+/* `policy check` parses the file itself: no moatd is started, exit status 0
+ * for a valid policy, 1 with "FILE:LINE: reason" for a broken one. */
+static void
+test_policy_check (Fixture *f, gconstpointer data)
+{
+  g_autofree char *good = NULL;
+  g_autofree char *bad = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *expected = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  JsonObject *object;
+
+  if (!f->ready)
+    return;
+  good = g_build_filename (f->h.tmpdir, "good.policy", NULL);
+  bad = g_build_filename (f->h.tmpdir, "bad.policy", NULL);
+  g_assert_true (g_file_set_contents (good, "vpn = Work\n"
+                                      "network.* >= medium: vpn_on_demand || "
+                                      "block_protected_resources; notify\n"
+                                      "content.c2: block_host\n", -1, NULL));
+  g_assert_true (g_file_set_contents (bad, "# fine\nnetwork.*: notify\ncontent.*: shout\n", -1,
+                                      NULL));
+
+  g_assert_cmpint (moat_harness_moatctl (&f->h, &out, &err, "policy", "check", good, NULL), ==, 0);
+  g_assert_cmpstr (err, ==, "");
+  expected = g_strdup_printf ("%s: a valid policy with 2 rules\n", good);
+  g_assert_cmpstr (out, ==, expected);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (moat_harness_moatctl (&f->h, &out, &err, "--json", "policy", "check", good,
+                                         NULL), ==, 0);
+  root = parse_json (out);
+  object = json_node_get_object (root);
+  g_assert_cmpstr (json_object_get_string_member (object, "file"), ==, good);
+  g_assert_true (json_object_get_boolean_member (object, "valid"));
+  g_assert_cmpint (json_object_get_int_member (object, "rules"), ==, 2);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_clear_pointer (&expected, g_free);
+
+  g_assert_cmpint (moat_harness_moatctl (&f->h, &out, &err, "policy", "check", bad, NULL), ==, 1);
+  g_assert_cmpstr (out, ==, "");
+  expected = g_strdup_printf ("moatctl: %s:3: unknown action “shout” (known: vpn_on_demand, "
+                              "block_protected_resources, route_via_gateway, disconnect_wifi, "
+                              "disable_vpn, block_host, notify).\n", bad);
+  g_assert_cmpstr (err, ==, expected);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  check_usage (f, "policy without check", (const char *const[]) { "policy", NULL });
+  check_usage (f, "policy check without file", (const char *const[]) { "policy", "check", NULL });
+  check_usage (f, "policy frob", (const char *const[]) { "policy", "frob", good, NULL });
+  g_assert_false (moat_harness_name_has_owner (&f->h));
+}
+
 static void
 test_unreachable (Fixture *f, gconstpointer data)
 {
@@ -714,6 +771,7 @@ main (int argc, char *argv[])
   ADD ("/moat/integration/moatctl/follow", MOAT_HARNESS_NONE, test_follow);
   ADD ("/moat/integration/moatctl/follow-restart", MOAT_HARNESS_NONE, test_follow_restart);
   ADD ("/moat/integration/moatctl/usage", MOAT_HARNESS_NONE, test_usage);
+  ADD ("/moat/integration/moatctl/policy-check", MOAT_HARNESS_ACTIVATABLE, test_policy_check);
   ADD ("/moat/integration/moatctl/unreachable", MOAT_HARNESS_NONE, test_unreachable);
   ADD ("/moat/integration/moatctl/unreachable-broken-service", MOAT_HARNESS_BROKEN_SERVICE,
        test_unreachable);
