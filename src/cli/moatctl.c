@@ -97,6 +97,8 @@ help_text (void)
            "  moatctl protect [on|off]\n"
            "  moatctl [--json] protected [--remove] [HOST]\n"
            "  moatctl [--json] policy check FILE\n"
+           "  moatctl policy load FILE\n"
+           "  moatctl [--json] policy show\n"
            "  moatctl --help | --version\n"
            "\n"
            "Ask Moat’s engine, moatd, what it is doing. moatctl talks to moatd on the\n"
@@ -121,8 +123,10 @@ help_text (void)
            "                    the previous ones (off), or show which it is.\n"
            "  protected         Company hosts to wall off when the network is not safe\n"
            "                    (the policy uses them); add HOST, --remove it, or list.\n"
-           "  policy check      Whether Moat would accept the policy FILE, and if not, the\n"
-           "                    line and the reason. Needs no running moatd.\n"
+           "  policy            Which threat gets which response. check: whether Moat\n"
+           "                    would accept the policy FILE, and if not, the line and\n"
+           "                    the reason (needs no moatd); load: put FILE in force,\n"
+           "                    also after restarts; show: the policy in force.\n"
            "\n"
            "Options:\n"
            "  --json            Print JSON. The field names are stable; see moatctl(1).\n"
@@ -604,6 +608,8 @@ run_user_host (Ctl *ctl)
     call (ctl, "AddUserHost", g_variant_new ("(ss)", ctl->args[0], list), add_user_host_cb);
 }
 
+static void run_policy (Ctl *ctl);
+
 static void
 run_command (Ctl *ctl)
 {
@@ -623,6 +629,9 @@ run_command (Ctl *ctl)
     case COMMAND_PROTECTED:
       run_user_host (ctl);
       break;
+    case COMMAND_POLICY:
+      run_policy (ctl);
+      break;
     case COMMAND_PROTECT:
       if (ctl->args[0] == NULL)
         print_protect (ctl);
@@ -634,6 +643,93 @@ run_command (Ctl *ctl)
     default:
       g_assert_not_reached ();
     }
+}
+
+/* ---- policy ---- */
+
+static void
+get_policy_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Ctl *ctl = user_data;
+  g_autoptr(GVariant) reply = call_finish (ctl, result);
+  const char *name, *text;
+
+  if (reply == NULL)
+    return;
+  g_variant_get (reply, "(&s&s)", &name, &text);
+  if (ctl->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) node = NULL;
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "name");
+      json_builder_add_string_value (builder, name);
+      json_builder_set_member_name (builder, "text");
+      json_builder_add_string_value (builder, text);
+      json_builder_end_object (builder);
+      node = json_builder_get_root (builder);
+      print_json (node);
+    }
+  else
+    {
+      /* Translators: the first line of "moatctl policy show"; %s is the policy's name */
+      g_autofree char *head = g_strdup_printf (_("# The policy in force: %s\n"), name);
+
+      write_out (head);
+      write_out (text);
+    }
+  done (ctl);
+}
+
+static void
+load_policy_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Ctl *ctl = user_data;
+  g_autoptr(GVariant) reply = call_finish (ctl, result);
+
+  if (reply == NULL)
+    return;
+  if (!ctl->json)
+    {
+      g_autofree char *line = g_strdup_printf (_("%s is the policy in force\n"), ctl->args[1]);
+
+      write_out (line);
+    }
+  done (ctl);
+}
+
+static void
+run_policy (Ctl *ctl)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *name = NULL;
+  gsize len;
+
+  if (g_str_equal (ctl->args[0], "show"))
+    {
+      call (ctl, "GetPolicy", NULL, get_policy_cb);
+      return;
+    }
+  /* "load": moatd may not see this file (another mount namespace, a
+   * sandbox), so its text is sent. */
+  if (!g_file_get_contents (ctl->args[1], &text, &len, &error))
+    {
+      fail (ctl, EXIT_FAILURE_, "%s", error->message);
+      return;
+    }
+  if (len > MOAT_POLICY_MAX_SIZE || memchr (text, '\0', len) != NULL ||
+      !g_utf8_validate (text, len, NULL))
+    {
+      /* Let the parser name the fault, as moatd would. */
+      g_autoptr(MoatPolicy) policy = moat_policy_parse (ctl->args[1], text, len, &error);
+
+      fail (ctl, EXIT_FAILURE_, "%s", error != NULL ? error->message : "?");
+      return;
+    }
+  name = g_canonicalize_filename (ctl->args[1], NULL);
+  call (ctl, "LoadPolicy", g_variant_new ("(ss)", name, text), load_policy_cb);
 }
 
 /* ---- events ---- */
@@ -1142,12 +1238,12 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
       ctl->remove = o.remove;
       break;
     case COMMAND_POLICY:
-      if (n_args != 2 || !g_str_equal (ctl->args[0], "check"))
-        {
-          fail (ctl, EXIT_USAGE, _("Use “policy check FILE”"));
-          goto out;
-        }
-      break;
+      if ((n_args == 2 && (g_str_equal (ctl->args[0], "check") ||
+                           g_str_equal (ctl->args[0], "load"))) ||
+          (n_args == 1 && g_str_equal (ctl->args[0], "show")))
+        break;
+      fail (ctl, EXIT_USAGE, _("Use “policy check FILE”, “policy load FILE” or “policy show”"));
+      goto out;
     case COMMAND_PROTECT:
       if (n_args > 1 ||
           (n_args == 1 && !g_str_equal (ctl->args[0], "on") && !g_str_equal (ctl->args[0], "off")))
@@ -1234,7 +1330,7 @@ main (int argc, char *argv[])
       return ret;
     }
 
-  if (ctl.command == COMMAND_POLICY)
+  if (ctl.command == COMMAND_POLICY && g_str_equal (ctl.args[0], "check"))
     {
       run_policy_check (&ctl);
       ret = ctl.exit_code;

@@ -633,6 +633,60 @@ on_handle_remove_user_host_cb (MoatDBusMoat1         *skeleton,
 }
 
 static gboolean
+on_handle_get_policy_cb (MoatDBusMoat1         *skeleton,
+                         GDBusMethodInvocation *invocation,
+                         MoatDaemon            *self)
+{
+  MoatPolicyManager *manager = moat_engine_get_policy_manager (self->engine);
+  g_autofree char *text = moat_policy_to_string (moat_policy_manager_get_policy (manager));
+
+  moat_dbus_moat1_complete_get_policy (skeleton, invocation,
+                                       moat_policy_manager_get_name (manager), text);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+load_policy_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(Call) call = user_data;
+  GError *error = NULL;
+
+  if (!moat_policy_manager_load_finish (MOAT_POLICY_MANAGER (object), result, &error))
+    {
+      call_return_error (call, error);
+      return;
+    }
+  moat_dbus_moat1_complete_load_policy (call->self->skeleton,
+                                        g_steal_pointer (&call->invocation));
+}
+
+static gboolean
+on_handle_load_policy_cb (MoatDBusMoat1         *skeleton,
+                          GDBusMethodInvocation *invocation,
+                          const char            *arg_name,
+                          const char            *arg_text,
+                          MoatDaemon            *self)
+{
+  Call *call;
+
+  if (strlen (arg_text) > MOAT_POLICY_MAX_SIZE)
+    {
+      g_dbus_method_invocation_return_error (invocation, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT,
+                                             "%s: the file is larger than %d KiB", arg_name,
+                                             MOAT_POLICY_MAX_SIZE / 1024);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  call = call_begin (self, invocation);
+  if (call == NULL)
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  moat_policy_manager_load_async (moat_engine_get_policy_manager (self->engine), arg_name,
+                                  arg_text, self->cancellable, load_policy_cb, call);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
 on_handle_get_proxy_stats_cb (MoatDBusMoat1         *skeleton,
                               GDBusMethodInvocation *invocation,
                               MoatDaemon            *self)
@@ -889,6 +943,12 @@ moat_daemon_new (MoatEngine *engine)
                                G_BINDING_SYNC_CREATE, transform_store_state, NULL, NULL, NULL);
   g_object_bind_property (engine, "store-message", self->skeleton, "store-message",
                           G_BINDING_SYNC_CREATE);
+  g_object_bind_property (moat_engine_get_policy_manager (engine), "name", self->skeleton,
+                          "policy", G_BINDING_SYNC_CREATE);
+  g_signal_connect (self->skeleton, "handle-get-policy", G_CALLBACK (on_handle_get_policy_cb),
+                    self);
+  g_signal_connect (self->skeleton, "handle-load-policy", G_CALLBACK (on_handle_load_policy_cb),
+                    self);
 
   g_signal_connect (self->skeleton, "handle-list-events",
                     G_CALLBACK (on_handle_list_events_cb), self);

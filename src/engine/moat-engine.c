@@ -31,6 +31,7 @@ struct _MoatEngine
   GSettings           *settings;
   MoatStore           *store;
   MoatLists           *lists;
+  MoatPolicyManager   *policy;
   MoatProxy           *proxy;
   MoatSystemProxy     *system_proxy;
   MoatNotifier        *notifier;
@@ -912,6 +913,11 @@ moat_engine_constructed (GObject *object)
                            G_CALLBACK (on_store_message_changed_cb), self, 0);
 
   self->lists = moat_lists_new (self->settings, self->data_dir);
+  {
+    g_autofree char *policy_path = g_build_filename (self->data_dir, "policy", NULL);
+
+    self->policy = moat_policy_manager_new (policy_path);
+  }
   g_signal_connect_object (self->lists, "changed", G_CALLBACK (on_lists_changed_cb), self, 0);
 
   self->system_proxy = moat_system_proxy_new (self->data_dir, NULL);
@@ -943,6 +949,7 @@ moat_engine_dispose (GObject *object)
   g_clear_object (&self->notifier);
   g_clear_object (&self->system_proxy);
   g_clear_object (&self->lists);
+  g_clear_object (&self->policy);
   g_clear_object (&self->store);
   g_clear_object (&self->settings);
   g_clear_object (&self->cancellable);
@@ -1124,6 +1131,16 @@ moat_engine_new (const char *data_dir,
                        NULL);
 }
 
+static void
+policy_read_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!moat_policy_manager_init_finish (MOAT_POLICY_MANAGER (object), result, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_warning ("Could not read the saved policy: %s", error->message);
+}
+
 /**
  * moat_engine_start_async:
  *
@@ -1158,6 +1175,9 @@ moat_engine_start_async (MoatEngine          *self,
    * proxy starts once they are in, so nothing passes unfiltered; protection
    * does not wait for the event history. */
   moat_lists_load_async (self->lists, self->cancellable, lists_loaded_cb, g_object_ref (self));
+
+  /* The default policy is in force until a saved one has been read. */
+  moat_policy_manager_init_async (self->policy, self->cancellable, policy_read_cb, NULL);
 
   /* After a crash the desktop may still point at a proxy that is gone. */
   moat_system_proxy_recover_async (self->system_proxy, self->cancellable,
@@ -1238,6 +1258,14 @@ moat_engine_get_lists (MoatEngine *self)
 {
   g_return_val_if_fail (MOAT_IS_ENGINE (self), NULL);
   return self->lists;
+}
+
+/* The policy in force: which threat gets which response. */
+MoatPolicyManager *
+moat_engine_get_policy_manager (MoatEngine *self)
+{
+  g_return_val_if_fail (MOAT_IS_ENGINE (self), NULL);
+  return self->policy;
 }
 
 /**

@@ -8,6 +8,7 @@
 #include "moat-enums.h"
 #include "moat-event.h"
 #include "moat-lists.h"
+#include "moat-policy-manager.h"
 #include "moat-proxy.h"
 
 G_BEGIN_DECLS
@@ -65,6 +66,7 @@ const char          *moat_engine_get_data_dir          (MoatEngine          *sel
 const char          *moat_engine_get_store_path        (MoatEngine          *self);
 GSettings           *moat_engine_get_settings          (MoatEngine          *self);
 MoatLists           *moat_engine_get_lists             (MoatEngine          *self);
+MoatPolicyManager   *moat_engine_get_policy_manager    (MoatEngine          *self);
 void                 moat_engine_set_list_files        (MoatEngine          *self,
                                                         const char * const  *files);
 gboolean             moat_engine_set_proxy_options     (MoatEngine          *self,

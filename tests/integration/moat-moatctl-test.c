@@ -703,7 +703,70 @@ test_policy_check (Fixture *f, gconstpointer data)
   check_usage (f, "policy without check", (const char *const[]) { "policy", NULL });
   check_usage (f, "policy check without file", (const char *const[]) { "policy", "check", NULL });
   check_usage (f, "policy frob", (const char *const[]) { "policy", "frob", good, NULL });
+  check_usage (f, "policy show FILE", (const char *const[]) { "policy", "show", good, NULL });
+  check_usage (f, "policy load without file", (const char *const[]) { "policy", "load", NULL });
   g_assert_false (moat_harness_name_has_owner (&f->h));
+}
+
+/* `policy load` puts a policy in force through moatd, which keeps it across
+ * a restart; a broken one is refused with FILE:LINE and the one in force
+ * stays. */
+static void
+test_policy_load (Fixture *f, gconstpointer data)
+{
+  g_autofree char *good = NULL;
+  g_autofree char *bad = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *expected = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  JsonObject *object;
+
+  if (!f->ready)
+    return;
+  good = g_build_filename (f->h.tmpdir, "good.policy", NULL);
+  bad = g_build_filename (f->h.tmpdir, "bad.policy", NULL);
+  g_assert_true (g_file_set_contents (good, "# company policy\nvpn = Work\n"
+                                      "network.*   >= medium : vpn_on_demand||block_protected_resources;notify\n",
+                                      -1, NULL));
+  g_assert_true (g_file_set_contents (bad, "network.*: notify\nnetwork.x: block_host\n", -1,
+                                      NULL));
+  moat_harness_start_moatd (&f->h);
+
+  /* The built-in default to begin with. */
+  g_assert_cmpint (moat_harness_moatctl (&f->h, &out, &err, "policy", "show", NULL), ==, 0);
+  g_assert_cmpstr (err, ==, "");
+  g_assert_true (g_str_has_prefix (out, "# The policy in force: default\n"));
+  g_assert_nonnull (strstr (out, "\nnetwork.* >= medium: vpn_on_demand || "
+                                 "block_protected_resources; notify\n"));
+  g_assert_cmpstr (moat_dbus_moat1_get_policy (f->h.proxy), ==, "default");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (moat_harness_moatctl (&f->h, &out, &err, "policy", "load", good, NULL), ==, 0);
+  g_assert_cmpstr (err, ==, "");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* Refused whole; the policy in force stays. */
+  g_assert_cmpint (moat_harness_moatctl (&f->h, &out, &err, "policy", "load", bad, NULL), ==, 1);
+  expected = g_strdup_printf ("moatctl: %s:2: this rule never applies: the rule on line 1 comes "
+                              "first and covers the same threats.\n", bad);
+  g_assert_cmpstr (err, ==, expected);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* After a restart too. */
+  moat_harness_stop_moatd (&f->h, SIGTERM);
+  moat_harness_start_moatd (&f->h);
+  g_assert_cmpint (moat_harness_moatctl (&f->h, &out, &err, "--json", "policy", "show", NULL), ==,
+                   0);
+  root = parse_json (out);
+  object = json_node_get_object (root);
+  g_assert_cmpstr (json_object_get_string_member (object, "name"), ==, good);
+  g_assert_cmpstr (json_object_get_string_member (object, "text"), ==,
+                   "vpn = Work\n"
+                   "network.* >= medium: vpn_on_demand || block_protected_resources; notify\n");
 }
 
 static void
@@ -772,6 +835,7 @@ main (int argc, char *argv[])
   ADD ("/moat/integration/moatctl/follow-restart", MOAT_HARNESS_NONE, test_follow_restart);
   ADD ("/moat/integration/moatctl/usage", MOAT_HARNESS_NONE, test_usage);
   ADD ("/moat/integration/moatctl/policy-check", MOAT_HARNESS_ACTIVATABLE, test_policy_check);
+  ADD ("/moat/integration/moatctl/policy-load", MOAT_HARNESS_NONE, test_policy_load);
   ADD ("/moat/integration/moatctl/unreachable", MOAT_HARNESS_NONE, test_unreachable);
   ADD ("/moat/integration/moatctl/unreachable-broken-service", MOAT_HARNESS_BROKEN_SERVICE,
        test_unreachable);
