@@ -40,6 +40,7 @@ typedef enum {
   COMMAND_PROTECT,
   COMMAND_PROTECTED,
   COMMAND_POLICY,
+  COMMAND_THREATS,
 } Command;
 
 typedef struct {
@@ -96,6 +97,7 @@ help_text (void)
            "  moatctl [--json] allow|block [--remove] [HOST]\n"
            "  moatctl protect [on|off]\n"
            "  moatctl [--json] protected [--remove] [HOST]\n"
+           "  moatctl [--json] threats\n"
            "  moatctl [--json] policy check FILE\n"
            "  moatctl policy load FILE\n"
            "  moatctl [--json] policy show\n"
@@ -123,6 +125,8 @@ help_text (void)
            "                    the previous ones (off), or show which it is.\n"
            "  protected         Company hosts to wall off when the network is not safe\n"
            "                    (the policy uses them); add HOST, --remove it, or list.\n"
+           "  threats           The active threats: what a detector sees now, since when,\n"
+           "                    and its evidence. The risk level is that of the worst.\n"
            "  policy            Which threat gets which response. check: whether Moat\n"
            "                    would accept the policy FILE, and if not, the line and\n"
            "                    the reason (needs no moatd); load: put FILE in force,\n"
@@ -611,6 +615,75 @@ run_user_host (Ctl *ctl)
 static void run_policy (Ctl *ctl);
 
 static void
+threats_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Ctl *ctl = user_data;
+  g_autoptr(GVariant) reply = call_finish (ctl, result);
+  g_autoptr(GVariantIter) iter = NULL;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(GString) out = g_string_new (NULL);
+  const char *threat, *severity, *subject, *evidence;
+  gint64 since;
+
+  if (reply == NULL)
+    return;
+  g_variant_get (reply, "(a(ssssx))", &iter);
+  json_builder_begin_array (builder);
+  while (g_variant_iter_next (iter, "(&s&s&s&sx)", &threat, &severity, &subject, &evidence,
+                              &since))
+    {
+      if (ctl->json)
+        {
+          g_autoptr(JsonParser) parser = json_parser_new ();
+          g_autofree char *utc = moat_cli_format_utc (since);
+          JsonNode *root = NULL;
+
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "threat");
+          json_builder_add_string_value (builder, threat);
+          json_builder_set_member_name (builder, "severity");
+          json_builder_add_string_value (builder, severity);
+          json_builder_set_member_name (builder, "subject");
+          json_builder_add_string_value (builder, subject);
+          json_builder_set_member_name (builder, "evidence");
+          if (json_parser_load_from_data (parser, evidence, -1, NULL))
+            root = json_parser_get_root (parser);
+          if (root != NULL && JSON_NODE_HOLDS_OBJECT (root))
+            json_builder_add_value (builder, json_node_copy (root));
+          else
+            json_builder_add_null_value (builder);
+          json_builder_set_member_name (builder, "since");
+          json_builder_add_string_value (builder, utc);
+          json_builder_set_member_name (builder, "since_us");
+          json_builder_add_int_value (builder, since);
+          json_builder_end_object (builder);
+        }
+      else
+        {
+          g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (since / G_USEC_PER_SEC);
+          g_autoptr(GDateTime) local = utc != NULL ? g_date_time_to_local (utc) : NULL;
+          g_autofree char *when = local != NULL ? g_date_time_format (local, "%Y-%m-%d %H:%M")
+                                                : g_strdup ("?");
+
+          g_string_append_printf (out, "%s  %-8s  %s  %s\n", when, severity,
+                                  moat_threat_get_display_name (threat), subject);
+        }
+    }
+  json_builder_end_array (builder);
+  if (ctl->json)
+    {
+      g_autoptr(JsonNode) node = json_builder_get_root (builder);
+
+      print_json (node);
+    }
+  else if (out->len == 0)
+    write_out (_("No active threats.\n"));
+  else
+    write_out (out->str);
+  done (ctl);
+}
+
+static void
 run_command (Ctl *ctl)
 {
   switch (ctl->command)
@@ -631,6 +704,9 @@ run_command (Ctl *ctl)
       break;
     case COMMAND_POLICY:
       run_policy (ctl);
+      break;
+    case COMMAND_THREATS:
+      call (ctl, "GetThreats", NULL, threats_cb);
       break;
     case COMMAND_PROTECT:
       if (ctl->args[0] == NULL)
@@ -1123,7 +1199,7 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
     {
       fail (ctl, EXIT_USAGE,
             _("No command given: use status, events, check, lists, allow, block, protect, "
-              "protected or policy"));
+              "protected, threats or policy"));
       goto out;
     }
   command = (*argv)[1];
@@ -1145,11 +1221,13 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
     ctl->command = COMMAND_PROTECTED;
   else if (g_str_equal (command, "policy"))
     ctl->command = COMMAND_POLICY;
+  else if (g_str_equal (command, "threats"))
+    ctl->command = COMMAND_THREATS;
   else
     {
       fail (ctl, EXIT_USAGE,
             _("“%s” is not a command: use status, events, check, lists, allow, block, protect, "
-              "protected or policy"),
+              "protected, threats or policy"),
             command);
       goto out;
     }
@@ -1182,6 +1260,7 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
     {
     case COMMAND_STATUS:
     case COMMAND_EVENTS:
+    case COMMAND_THREATS:
       if (n_args > 0)
         {
           fail (ctl, EXIT_USAGE, _("Unexpected argument “%s”"), ctl->args[0]);

@@ -761,7 +761,77 @@ on_lists_changed_cb (MoatLists  *lists,
     moat_dbus_moat1_emit_lists_changed (self->skeleton);
 }
 
+static gboolean
+on_handle_get_threats_cb (MoatDBusMoat1         *skeleton,
+                          GDBusMethodInvocation *invocation,
+                          MoatDaemon            *self)
+{
+  GPtrArray *threats = moat_engine_get_threats (self->engine);
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a(ssssx)"));
+  for (guint i = 0; i < threats->len; i++)
+    {
+      const MoatThreat *t = g_ptr_array_index (threats, i);
+
+      g_variant_builder_add (&b, "(ssssx)", t->threat, moat_severity_to_string (t->severity),
+                             t->subject, t->evidence, t->since);
+    }
+  moat_dbus_moat1_complete_get_threats (skeleton, invocation, g_variant_builder_end (&b));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+on_engine_threats_changed_cb (MoatEngine *engine,
+                              MoatDaemon *self)
+{
+  if (self->exported)
+    moat_dbus_moat1_emit_threats_changed (self->skeleton);
+}
+
 #if MOAT_ENABLE_TEST_API
+static gboolean
+on_handle_raise_threat_cb (MoatDBusMoat1Testing  *testing,
+                           GDBusMethodInvocation *invocation,
+                           const char            *arg_threat,
+                           const char            *arg_severity,
+                           const char            *arg_subject,
+                           const char            *arg_evidence,
+                           MoatDaemon            *self)
+{
+  MoatSeverity severity;
+  GError *error = NULL;
+
+  if (!moat_severity_from_string (arg_severity, &severity))
+    {
+      g_dbus_method_invocation_return_error (invocation, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT,
+                                             "“%s” is not a severity", arg_severity);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  if (!moat_engine_raise_threat (self->engine, arg_threat, severity, arg_subject, arg_evidence,
+                                 &error))
+    return_error (invocation, error);
+  else
+    moat_dbus_moat1_testing_complete_raise_threat (testing, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_handle_clear_threat_cb (MoatDBusMoat1Testing  *testing,
+                           GDBusMethodInvocation *invocation,
+                           const char            *arg_threat,
+                           const char            *arg_subject,
+                           MoatDaemon            *self)
+{
+  GError *error = NULL;
+
+  if (!moat_engine_clear_threat (self->engine, arg_threat, arg_subject, &error))
+    return_error (invocation, error);
+  else
+    moat_dbus_moat1_testing_complete_clear_threat (testing, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 static MoatEvent *
 event_from_testing_variant (GVariant  *value,
                             guint      index,
@@ -957,6 +1027,9 @@ moat_daemon_new (MoatEngine *engine)
   g_signal_connect (self->skeleton, "handle-get-category-counts",
                     G_CALLBACK (on_handle_get_category_counts_cb), self);
   g_signal_connect (engine, "events-added", G_CALLBACK (on_engine_events_added_cb), self);
+  g_signal_connect (engine, "threats-changed", G_CALLBACK (on_engine_threats_changed_cb), self);
+  g_signal_connect (self->skeleton, "handle-get-threats", G_CALLBACK (on_handle_get_threats_cb),
+                    self);
 
   g_object_bind_property (engine, "protect-computer", self->skeleton, "protect-computer",
                           G_BINDING_SYNC_CREATE);
@@ -995,6 +1068,10 @@ moat_daemon_new (MoatEngine *engine)
   g_signal_connect (self->testing, "handle-add-events",
                     G_CALLBACK (on_handle_add_events_cb), self);
   g_signal_connect (self->testing, "handle-flush", G_CALLBACK (on_handle_flush_cb), self);
+  g_signal_connect (self->testing, "handle-raise-threat",
+                    G_CALLBACK (on_handle_raise_threat_cb), self);
+  g_signal_connect (self->testing, "handle-clear-threat",
+                    G_CALLBACK (on_handle_clear_threat_cb), self);
 #endif
 
   return self;

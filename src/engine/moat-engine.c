@@ -40,7 +40,8 @@ struct _MoatEngine
   int                  proxy_port;        /* moatd --proxy-port, or -1 for the settings */
   GCancellable        *cancellable;
   GPtrArray           *added;            /* MoatEvent *: waiting for the next ::events-added */
-  GArray              *active_threats;   /* MoatActiveThreat; stays empty until detectors exist */
+  GArray              *active_threats;   /* MoatActiveThreat, pointing into threats */
+  GPtrArray           *threats;          /* MoatThreat, in the order they were raised */
   char                *proxy_address;
   char                *protection_summary;
 
@@ -77,6 +78,7 @@ static GParamSpec *properties[N_PROPS];
 
 enum {
   SIGNAL_EVENTS_ADDED,
+  SIGNAL_THREATS_CHANGED,
   N_SIGNALS
 };
 
@@ -964,6 +966,7 @@ moat_engine_finalize (GObject *object)
 
   g_clear_pointer (&self->added, g_ptr_array_unref);
   g_clear_pointer (&self->active_threats, g_array_unref);
+  g_clear_pointer (&self->threats, g_ptr_array_unref);
   g_free (self->data_dir);
   g_free (self->store_path);
   g_free (self->proxy_address);
@@ -1099,6 +1102,27 @@ moat_engine_class_init (MoatEngineClass *klass)
                   G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL,
                   G_TYPE_NONE, 1, G_TYPE_PTR_ARRAY);
+
+  /**
+   * MoatEngine::threats-changed:
+   *
+   * A threat was raised, changed its severity or cleared.
+   */
+  signals[SIGNAL_THREATS_CHANGED] =
+    g_signal_new ("threats-changed",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
+}
+
+static void
+threat_free (MoatThreat *threat)
+{
+  g_free (threat->threat);
+  g_free (threat->subject);
+  g_free (threat->evidence);
+  g_free (threat);
 }
 
 static void
@@ -1107,6 +1131,7 @@ moat_engine_init (MoatEngine *self)
   self->cancellable = g_cancellable_new ();
   self->added = g_ptr_array_new_with_free_func ((GDestroyNotify) moat_event_unref);
   self->active_threats = g_array_new (FALSE, FALSE, sizeof (MoatActiveThreat));
+  self->threats = g_ptr_array_new_with_free_func ((GDestroyNotify) threat_free);
   self->proxy_address = g_strdup ("");
   self->proxy_port = -1;
   self->protection_state = MOAT_PROTECTION_STATE_UNPROTECTED;
@@ -1655,6 +1680,165 @@ moat_engine_category_counts_finish (MoatEngine    *self,
  * threat's severity decides. Items with an invalid threat id or an out-of-range
  * severity are ignored. A pure function.
  */
+/* ---- threats ---- */
+
+static MoatThreat *
+find_threat (MoatEngine *self, const char *threat, const char *subject, guint *index)
+{
+  for (guint i = 0; i < self->threats->len; i++)
+    {
+      MoatThreat *t = g_ptr_array_index (self->threats, i);
+
+      if (g_str_equal (t->threat, threat) && g_str_equal (t->subject, subject))
+        {
+          if (index != NULL)
+            *index = i;
+          return t;
+        }
+    }
+  return NULL;
+}
+
+/* The risk level follows the active threats. */
+static void
+threats_changed (MoatEngine *self)
+{
+  g_array_set_size (self->active_threats, 0);
+  for (guint i = 0; i < self->threats->len; i++)
+    {
+      MoatThreat *t = g_ptr_array_index (self->threats, i);
+      MoatActiveThreat active = { t->threat, t->severity };
+
+      g_array_append_val (self->active_threats, active);
+    }
+  update_risk_level (self);
+  g_signal_emit (self, signals[SIGNAL_THREATS_CHANGED], 0);
+}
+
+/**
+ * moat_engine_raise_threat:
+ * @threat: a threat id (`network.tls_interception`)
+ * @severity: how bad it is now
+ * @subject: what it concerns (a network, a host, an app), or ""
+ * @evidence: (nullable): a JSON object with what was seen
+ *
+ * A detector saw @threat. A new threat, or a known one whose severity
+ * changed, is recorded as an event ("detected", the evidence as detail) and
+ * the risk level follows; the same report again changes nothing, so
+ * detectors may repeat themselves on every scan.
+ *
+ * Returns: %FALSE with MOAT_ERROR_INVALID_ARGUMENT for a bad id, subject or
+ *   evidence
+ */
+gboolean
+moat_engine_raise_threat (MoatEngine   *self,
+                          const char   *threat,
+                          MoatSeverity  severity,
+                          const char   *subject,
+                          const char   *evidence,
+                          GError      **error)
+{
+  g_autoptr(MoatEvent) event = NULL;
+  const MoatPolicyRule *rule;
+  MoatThreat *known;
+
+  g_return_val_if_fail (MOAT_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (threat != NULL && subject != NULL, FALSE);
+
+  if (!moat_threat_id_is_valid (threat) || (guint) severity >= MOAT_SEVERITY_LAST)
+    {
+      g_set_error (error, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT,
+                   "“%s” at severity %d is not a threat", threat, (int) severity);
+      return FALSE;
+    }
+  known = find_threat (self, threat, subject, NULL);
+  if (known != NULL && known->severity == severity)
+    return TRUE;
+
+  event = moat_event_new (MOAT_EVENT_SOURCE_DETECTOR, threat, severity, subject, "detected",
+                          evidence != NULL ? evidence : "{}");
+  if (!moat_engine_record_event (self, event, error))
+    return FALSE;
+
+  if (known != NULL)
+    {
+      known->severity = severity;
+      g_free (known->evidence);
+      known->evidence = g_strdup (event->detail);
+    }
+  else
+    {
+      MoatThreat *t = g_new0 (MoatThreat, 1);
+
+      t->threat = g_strdup (threat);
+      t->severity = severity;
+      t->subject = g_strdup (subject);
+      t->evidence = g_strdup (event->detail);
+      t->since = event->time;
+      g_ptr_array_add (self->threats, t);
+    }
+  rule = moat_policy_match (moat_policy_manager_get_policy (self->policy), threat, severity);
+  if (rule != NULL)
+    g_info ("Threat %s (%s) on “%s”: the policy's rule on line %u applies", threat,
+            moat_severity_to_string (severity), subject, rule->line);
+  else
+    g_info ("Threat %s (%s) on “%s”: the policy has no rule for it", threat,
+            moat_severity_to_string (severity), subject);
+  threats_changed (self);
+  return TRUE;
+}
+
+/**
+ * moat_engine_clear_threat:
+ *
+ * The detector no longer sees @threat on @subject: it leaves the active
+ * threats and a "cleared" event is recorded.
+ *
+ * Returns: %FALSE with MOAT_ERROR_NOT_FOUND when it was not active
+ */
+gboolean
+moat_engine_clear_threat (MoatEngine  *self,
+                          const char  *threat,
+                          const char  *subject,
+                          GError     **error)
+{
+  g_autoptr(MoatEvent) event = NULL;
+  MoatThreat *known;
+  guint index;
+
+  g_return_val_if_fail (MOAT_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (threat != NULL && subject != NULL, FALSE);
+
+  known = find_threat (self, threat, subject, &index);
+  if (known == NULL)
+    {
+      g_set_error (error, MOAT_ERROR, MOAT_ERROR_NOT_FOUND, "“%s” on “%s” is not active",
+                   threat, subject);
+      return FALSE;
+    }
+  event = moat_event_new (MOAT_EVENT_SOURCE_DETECTOR, threat, MOAT_SEVERITY_INFO, subject,
+                          "cleared", "{}");
+  /* Cleared even when the event cannot be recorded: the threat is gone. */
+  if (!moat_engine_record_event (self, event, NULL))
+    g_warning ("Could not record that %s on “%s” cleared", threat, subject);
+  g_ptr_array_remove_index (self->threats, index);
+  threats_changed (self);
+  return TRUE;
+}
+
+/**
+ * moat_engine_get_threats:
+ *
+ * Returns: (transfer none) (element-type MoatThreat): the active threats,
+ *   oldest first
+ */
+GPtrArray *
+moat_engine_get_threats (MoatEngine *self)
+{
+  g_return_val_if_fail (MOAT_IS_ENGINE (self), NULL);
+  return self->threats;
+}
+
 MoatRiskLevel
 moat_engine_compute_risk_level (const MoatActiveThreat *threats,
                                 gsize                   n_threats)

@@ -37,6 +37,24 @@ typedef struct {
   MoatSeverity  severity;
 } MoatActiveThreat;
 
+/**
+ * MoatThreat:
+ * @threat: a threat id (`vector.kind`)
+ * @severity: how bad it is
+ * @subject: what it concerns: a network, a host, an app (may be "")
+ * @evidence: a JSON object with what the detector saw
+ * @since: when it was first raised, µs since the Unix epoch
+ *
+ * An active threat, as a detector raised it and until it clears it.
+ */
+typedef struct {
+  char         *threat;
+  MoatSeverity  severity;
+  char         *subject;
+  char         *evidence;
+  gint64        since;
+} MoatThreat;
+
 /*
  * MoatEngine: ties Moat's modules together. No D-Bus, no GTK.
  *
@@ -67,6 +85,18 @@ const char          *moat_engine_get_store_path        (MoatEngine          *sel
 GSettings           *moat_engine_get_settings          (MoatEngine          *self);
 MoatLists           *moat_engine_get_lists             (MoatEngine          *self);
 MoatPolicyManager   *moat_engine_get_policy_manager    (MoatEngine          *self);
+
+gboolean             moat_engine_raise_threat          (MoatEngine          *self,
+                                                        const char          *threat,
+                                                        MoatSeverity         severity,
+                                                        const char          *subject,
+                                                        const char          *evidence,
+                                                        GError             **error);
+gboolean             moat_engine_clear_threat          (MoatEngine          *self,
+                                                        const char          *threat,
+                                                        const char          *subject,
+                                                        GError             **error);
+GPtrArray           *moat_engine_get_threats           (MoatEngine          *self);
 void                 moat_engine_set_list_files        (MoatEngine          *self,
                                                         const char * const  *files);
 gboolean             moat_engine_set_proxy_options     (MoatEngine          *self,

@@ -769,6 +769,123 @@ test_policy_load (Fixture *f, gconstpointer data)
                    "network.* >= medium: vpn_on_demand || block_protected_resources; notify\n");
 }
 
+static char *
+status_risk (Fixture *f)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(JsonNode) root = NULL;
+
+  g_assert_cmpint (moat_harness_moatctl (&f->h, &out, &err, "--json", "status", NULL), ==, 0);
+  root = parse_json (out);
+  return g_strdup (json_object_get_string_member (json_node_get_object (root), "risk_level"));
+}
+
+/* Active threats: raised and cleared (as a detector would, through the
+ * Testing interface), listed by `moatctl threats`, and the risk level
+ * follows the worst of them. */
+static void
+test_threats (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *risk = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonNode) events = NULL;
+  JsonArray *array;
+  JsonObject *threat;
+  guint detected = 0, cleared = 0;
+
+  if (!f->ready)
+    return;
+  moat_harness_start_moatd (&f->h);
+
+  g_assert_cmpint (moat_harness_moatctl (&f->h, &out, &err, "threats", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "No active threats.\n");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  risk = status_risk (f);
+  g_assert_cmpstr (risk, ==, "none");
+  g_clear_pointer (&risk, g_free);
+
+  g_assert_true (moat_dbus_moat1_testing_call_raise_threat_sync (
+    f->h.testing, "network.tls_interception", "high", "cafe-wifi",
+    "{\"issuer\": \"Evil CA\"}", NULL, &error));
+  g_assert_no_error (error);
+  /* The same report again changes nothing. */
+  g_assert_true (moat_dbus_moat1_testing_call_raise_threat_sync (
+    f->h.testing, "network.tls_interception", "high", "cafe-wifi",
+    "{\"issuer\": \"Evil CA\"}", NULL, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (moat_harness_moatctl (&f->h, &out, &err, "--json", "threats", NULL), ==, 0);
+  root = parse_json (out);
+  array = json_node_get_array (root);
+  g_assert_cmpuint (json_array_get_length (array), ==, 1);
+  threat = json_array_get_object_element (array, 0);
+  g_assert_cmpstr (json_object_get_string_member (threat, "threat"), ==,
+                   "network.tls_interception");
+  g_assert_cmpstr (json_object_get_string_member (threat, "severity"), ==, "high");
+  g_assert_cmpstr (json_object_get_string_member (threat, "subject"), ==, "cafe-wifi");
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (threat,
+                                                                                 "evidence"),
+                                                  "issuer"), ==, "Evil CA");
+  g_assert_cmpint (json_object_get_int_member (threat, "since_us"), >, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  risk = status_risk (f);
+  g_assert_cmpstr (risk, ==, "high");
+  g_clear_pointer (&risk, g_free);
+
+  /* Worse now: the risk follows. */
+  g_assert_true (moat_dbus_moat1_testing_call_raise_threat_sync (
+    f->h.testing, "network.tls_interception", "critical", "cafe-wifi", "{}", NULL, &error));
+  g_assert_no_error (error);
+  risk = status_risk (f);
+  g_assert_cmpstr (risk, ==, "critical");
+  g_clear_pointer (&risk, g_free);
+
+  /* Bad reports are refused. */
+  g_assert_false (moat_dbus_moat1_testing_call_raise_threat_sync (
+    f->h.testing, "network.Bad Id", "high", "x", "{}", NULL, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_false (moat_dbus_moat1_testing_call_clear_threat_sync (
+    f->h.testing, "network.dns_hijack", "cafe-wifi", NULL, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+
+  g_assert_true (moat_dbus_moat1_testing_call_clear_threat_sync (
+    f->h.testing, "network.tls_interception", "cafe-wifi", NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (moat_harness_moatctl (&f->h, &out, &err, "threats", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "No active threats.\n");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  risk = status_risk (f);
+  g_assert_cmpstr (risk, ==, "none");
+
+  /* Each change is an event: detected (twice: high, then critical), cleared. */
+  g_assert_true (moat_dbus_moat1_testing_call_flush_sync (f->h.testing, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (moat_harness_moatctl (&f->h, &out, &err, "--json", "events", "--kind",
+                                         "network.*", NULL), ==, 0);
+  events = parse_json (out);
+  array = json_node_get_array (events);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonObject *event = json_array_get_object_element (array, i);
+      const char *action = json_object_get_string_member (event, "action");
+
+      g_assert_cmpstr (json_object_get_string_member (event, "source"), ==, "detector");
+      detected += g_str_equal (action, "detected");
+      cleared += g_str_equal (action, "cleared");
+    }
+  g_assert_cmpuint (detected, ==, 2);
+  g_assert_cmpuint (cleared, ==, 1);
+}
+
 static void
 test_unreachable (Fixture *f, gconstpointer data)
 {
@@ -836,6 +953,7 @@ main (int argc, char *argv[])
   ADD ("/moat/integration/moatctl/usage", MOAT_HARNESS_NONE, test_usage);
   ADD ("/moat/integration/moatctl/policy-check", MOAT_HARNESS_ACTIVATABLE, test_policy_check);
   ADD ("/moat/integration/moatctl/policy-load", MOAT_HARNESS_NONE, test_policy_load);
+  ADD ("/moat/integration/moatctl/threats", MOAT_HARNESS_NONE, test_threats);
   ADD ("/moat/integration/moatctl/unreachable", MOAT_HARNESS_NONE, test_unreachable);
   ADD ("/moat/integration/moatctl/unreachable-broken-service", MOAT_HARNESS_BROKEN_SERVICE,
        test_unreachable);
