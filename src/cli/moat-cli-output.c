@@ -15,13 +15,26 @@
 /* Longer subjects are not cut, they only stop widening the column. */
 #define SUBJECT_WIDTH_MAX 48
 
+/* Adds @text as a JSON object value, or null when it is not one. */
+void
+moat_cli_add_json_object (JsonBuilder *builder, const char *text)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonNode *root = NULL;
+
+  if (text != NULL && json_parser_load_from_data (parser, text, -1, NULL))
+    root = json_parser_get_root (parser);
+  if (root != NULL && JSON_NODE_HOLDS_OBJECT (root))
+    json_builder_add_value (builder, json_node_copy (root));
+  else
+    json_builder_add_null_value (builder);
+}
+
 JsonNode *
 moat_cli_event_to_json (const MoatEvent *event)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonParser) parser = json_parser_new ();
   g_autofree char *time = moat_cli_format_utc (event->time);
-  JsonNode *root;
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "id");
@@ -41,13 +54,7 @@ moat_cli_event_to_json (const MoatEvent *event)
   json_builder_set_member_name (builder, "action");
   json_builder_add_string_value (builder, event->action);
   json_builder_set_member_name (builder, "detail");
-  root = NULL;
-  if (json_parser_load_from_data (parser, event->detail, -1, NULL))
-    root = json_parser_get_root (parser);
-  if (root != NULL && JSON_NODE_HOLDS_OBJECT (root))
-    json_builder_add_value (builder, json_node_copy (root));
-  else
-    json_builder_add_null_value (builder);
+  moat_cli_add_json_object (builder, event->detail);
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
 }

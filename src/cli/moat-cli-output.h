@@ -18,6 +18,8 @@ G_BEGIN_DECLS
  * status: {"version", "protection_state", "protection_summary", "risk_level",
  *          "proxy_address", "store_state", "store_message", "start_time"}
  */
+void      moat_cli_add_json_object  (JsonBuilder     *builder,
+                                     const char      *text);
 JsonNode *moat_cli_event_to_json    (const MoatEvent *event);
 JsonNode *moat_cli_status_to_json   (MoatClient      *client);
 char     *moat_cli_json_to_string   (JsonNode        *node,

@@ -634,9 +634,7 @@ threats_cb (GObject *object, GAsyncResult *result, gpointer user_data)
     {
       if (ctl->json)
         {
-          g_autoptr(JsonParser) parser = json_parser_new ();
           g_autofree char *utc = moat_cli_format_utc (since);
-          JsonNode *root = NULL;
 
           json_builder_begin_object (builder);
           json_builder_set_member_name (builder, "threat");
@@ -646,12 +644,7 @@ threats_cb (GObject *object, GAsyncResult *result, gpointer user_data)
           json_builder_set_member_name (builder, "subject");
           json_builder_add_string_value (builder, subject);
           json_builder_set_member_name (builder, "evidence");
-          if (json_parser_load_from_data (parser, evidence, -1, NULL))
-            root = json_parser_get_root (parser);
-          if (root != NULL && JSON_NODE_HOLDS_OBJECT (root))
-            json_builder_add_value (builder, json_node_copy (root));
-          else
-            json_builder_add_null_value (builder);
+          moat_cli_add_json_object (builder, evidence);
           json_builder_set_member_name (builder, "since");
           json_builder_add_string_value (builder, utc);
           json_builder_set_member_name (builder, "since_us");
