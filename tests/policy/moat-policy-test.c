@@ -275,6 +275,30 @@ test_default_policy (void)
   g_assert_null (moat_policy_match (policy, "content.ads", MOAT_SEVERITY_INFO));
 }
 
+/* The README's example is the documentation admins copy: it must parse. */
+static void
+test_readme_example (void)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("MOAT_SOURCE_ROOT"), "README.md", NULL);
+  g_autofree char *readme = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MoatPolicy) policy = NULL;
+  const char *section, *start, *end;
+
+  g_assert_true (g_file_get_contents (path, &readme, NULL, &error));
+  section = strstr (readme, "\n## Policy");
+  g_assert_nonnull (section);
+  start = strstr (section, "\n```\n");
+  g_assert_nonnull (start);
+  start += 5;
+  end = strstr (start, "\n```\n");
+  g_assert_nonnull (end);
+  policy = moat_policy_parse ("README.md", start, end - start + 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (moat_policy_get_vpn (policy), ==, "Company VPN");
+  g_assert_cmpuint (moat_policy_get_n_rules (policy), ==, 10);
+}
+
 static void
 test_missing_file (void)
 {
@@ -295,6 +319,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/moat/policy/limits", test_limits);
   g_test_add_func ("/moat/policy/round-trip", test_round_trip);
   g_test_add_func ("/moat/policy/default", test_default_policy);
+  g_test_add_func ("/moat/policy/readme-example", test_readme_example);
   g_test_add_func ("/moat/policy/missing-file", test_missing_file);
   return g_test_run ();
 }
