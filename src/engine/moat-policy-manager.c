@@ -52,7 +52,7 @@ default_policy (void)
   gsize len;
   const char *text;
 
-  g_assert (bytes != NULL);
+  g_assert_nonnull (bytes);
   text = g_bytes_get_data (bytes, &len);
   policy = moat_policy_parse (MOAT_POLICY_DEFAULT_NAME, text, len, &error);
   /* Checked by the tests: the shipped default always parses. */
