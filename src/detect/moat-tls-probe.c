@@ -545,14 +545,13 @@ io_wait (Io           *io,
          gint64        limit_us)
 {
   g_autoptr(GError) error = NULL;
-  gint64 remaining = io->deadline - g_get_monotonic_time ();
+  gint64 until_deadline = io->deadline - g_get_monotonic_time ();
+  gboolean deadline_bound = limit_us < 0 || until_deadline <= limit_us;
+  gint64 remaining = deadline_bound ? until_deadline : limit_us;
 
-  if (limit_us >= 0)
-    remaining = MIN (remaining, limit_us);
   if (remaining <= 0)
     {
-      if (limit_us < 0 || io->deadline <= g_get_monotonic_time ())
-        io->timed_out = TRUE;
+      io->timed_out = deadline_bound;
       errno = ETIMEDOUT;
       return FALSE;
     }
@@ -565,8 +564,7 @@ io_wait (Io           *io,
     }
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
     {
-      if (io->deadline <= g_get_monotonic_time ())
-        io->timed_out = TRUE;
+      io->timed_out = deadline_bound;
       errno = ETIMEDOUT;
     }
   else
