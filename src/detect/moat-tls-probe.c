@@ -986,7 +986,7 @@ probe_target (RunData      *run,
       else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         summary = g_strdup_printf (_("The check of %s was cancelled."), target->host);
       else
-        summary = g_strdup_printf (_("Could not connect to %s: %s"), subject, error->message);
+        summary = g_strdup_printf (_("Could not check %s: %s"), target->host, error->message);
       return inconclusive (subject, summary);
     }
   peer = dup_peer_address (connection);
