@@ -7,13 +7,19 @@
  *
  *   moat-probe-tool tls --target host[:port][@address][#pin] [--ca-file F] [--timeout S]
  *   moat-probe-tool trust-store [--path P] [--baseline FILE] [--save FILE]
+ *   moat-probe-tool dns [--resolver ADDR] [--resolv-conf F] --pin NAME=ADDR[,ADDR]…
+ *                       [--nxdomain-zone Z] [--nxdomain-count N] [--dnssec-name NAME]
+ *                       [--dnssec-required] [--timeout S] [--retries N]
+ *   moat-probe-tool http --target "URL expect-… VALUE"… [--timeout S] [--max-body BYTES]
  *
  * Add a detector by adding a function to the commands[] table.
  * Exit status: 0 when the detector ran, 1 when it failed, 2 on bad usage.
  */
 #include "config.h"
 
+#include "moat-dns-probe.h"
 #include "moat-finding.h"
+#include "moat-http-probe.h"
 #include "moat-tls-probe.h"
 #include "moat-trust-store.h"
 
@@ -239,6 +245,147 @@ run_trust_store (int    argc,
   return 0;
 }
 
+static int
+run_dns (int    argc,
+         char **argv)
+{
+  g_autofree char *resolver = NULL;
+  g_autofree char *resolv_conf = NULL;
+  g_auto(GStrv) pins = NULL;
+  g_autofree char *zone = NULL;
+  g_autofree char *dnssec_name = NULL;
+  gboolean dnssec_required = FALSE;
+  int nxdomain_count = -1;
+  int retries = -1;
+  double timeout = 0;
+  GOptionEntry entries[] = {
+    { "resolver", 'r', 0, G_OPTION_ARG_STRING, &resolver,
+      "Ask this resolver instead of those of resolv.conf", "ADDRESS[:PORT]" },
+    { "resolv-conf", 0, 0, G_OPTION_ARG_FILENAME, &resolv_conf,
+      "Read nameservers from this file (default /etc/resolv.conf)", "FILE" },
+    { "pin", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &pins,
+      "A name and its known addresses (repeatable)", "NAME=ADDRESS[,ADDRESS]" },
+    { "nxdomain-zone", 0, 0, G_OPTION_ARG_STRING, &zone,
+      "Random names under this zone must not exist", "ZONE" },
+    { "nxdomain-count", 0, 0, G_OPTION_ARG_INT, &nxdomain_count,
+      "How many random names to ask for (default 3)", "N" },
+    { "dnssec-name", 0, 0, G_OPTION_ARG_STRING, &dnssec_name,
+      "A DNSSEC-signed name", "NAME" },
+    { "dnssec-required", 0, 0, G_OPTION_ARG_NONE, &dnssec_required,
+      "The resolver is known to validate DNSSEC", NULL },
+    { "timeout", 0, 0, G_OPTION_ARG_DOUBLE, &timeout,
+      "Seconds per query, retries included (default 5)", "S" },
+    { "retries", 0, 0, G_OPTION_ARG_INT, &retries,
+      "Retries per query (default 2)", "N" },
+    { NULL }
+  };
+  g_autoptr(MoatDnsProbeOptions) options = moat_dns_probe_options_new ();
+  g_autoptr(GPtrArray) findings = NULL;
+  g_autoptr(GError) error = NULL;
+  Waiter waiter = { NULL, NULL };
+
+  if (!parse_options (entries, "Checks the resolver for DNS hijacking.", &argc, &argv))
+    return 2;
+  if (timeout < 0 || timeout > 60)
+    {
+      g_printerr ("--timeout must be between 0 and 60 seconds\n");
+      return 2;
+    }
+  for (guint i = 0; pins != NULL && pins[i] != NULL; i++)
+    if (!moat_dns_probe_options_add_pinned (options, pins[i], &error))
+      break;
+  if (error == NULL)
+    moat_dns_probe_options_set_resolver (options, resolver, &error);
+  if (error == NULL)
+    moat_dns_probe_options_set_nxdomain_zone (options, zone, &error);
+  if (error == NULL)
+    moat_dns_probe_options_set_dnssec_name (options, dnssec_name, &error);
+  if (error != NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      return 2;
+    }
+  if (resolv_conf != NULL)
+    moat_dns_probe_options_set_resolv_conf (options, resolv_conf);
+  if (nxdomain_count >= 0)
+    moat_dns_probe_options_set_nxdomain_count (options, (guint) nxdomain_count);
+  if (retries >= 0)
+    moat_dns_probe_options_set_retries (options, (guint) retries);
+  if (timeout > 0)
+    moat_dns_probe_options_set_timeout (options, (guint) (timeout * 1000));
+  moat_dns_probe_options_set_dnssec_required (options, dnssec_required);
+
+  moat_dns_probe_run_async (options, NULL, result_cb, &waiter);
+  wait_for (&waiter);
+  findings = moat_dns_probe_run_finish (waiter.result, &error);
+  g_clear_object (&waiter.result);
+  if (findings == NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  print_findings (findings);
+  return 0;
+}
+
+static int
+run_http (int    argc,
+          char **argv)
+{
+  g_auto(GStrv) targets = NULL;
+  double timeout = 0;
+  gint64 max_body = 0;
+  GOptionEntry entries[] = {
+    { "target", 't', 0, G_OPTION_ARG_STRING_ARRAY, &targets,
+      "A URL and what it must answer (repeatable)", "\"URL expect-… VALUE…\"" },
+    { "timeout", 0, 0, G_OPTION_ARG_DOUBLE, &timeout,
+      "Seconds per target (default 5)", "S" },
+    { "max-body", 0, 0, G_OPTION_ARG_INT64, &max_body,
+      "Most body bytes read per target (default 1 MiB)", "BYTES" },
+    { NULL }
+  };
+  g_autoptr(MoatHttpProbeOptions) options = moat_http_probe_options_new ();
+  g_autoptr(GPtrArray) findings = NULL;
+  g_autoptr(GError) error = NULL;
+  Waiter waiter = { NULL, NULL };
+
+  if (!parse_options (entries, "Checks plain-HTTP addresses for SSL stripping and injected "
+                      "content.", &argc, &argv))
+    return 2;
+  if (targets == NULL)
+    {
+      g_printerr ("No --target given\n");
+      return 2;
+    }
+  for (guint i = 0; targets[i] != NULL; i++)
+    if (!moat_http_probe_options_add_target (options, targets[i], &error))
+      {
+        g_printerr ("%s\n", error->message);
+        return 2;
+      }
+  if (timeout < 0 || timeout > 60 || max_body < 0)
+    {
+      g_printerr ("--timeout must be between 0 and 60 seconds, --max-body positive\n");
+      return 2;
+    }
+  if (timeout > 0)
+    moat_http_probe_options_set_timeout (options, (guint) (timeout * 1000));
+  if (max_body > 0)
+    moat_http_probe_options_set_max_body (options, (gsize) max_body);
+
+  moat_http_probe_run_async (options, NULL, result_cb, &waiter);
+  wait_for (&waiter);
+  findings = moat_http_probe_run_finish (waiter.result, &error);
+  g_clear_object (&waiter.result);
+  if (findings == NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  print_findings (findings);
+  return 0;
+}
+
 static const struct {
   const char *name;
   int       (*run) (int argc, char **argv);
@@ -246,6 +393,9 @@ static const struct {
 } commands[] = {
   { "tls", run_tls, "--target HOST[:PORT][@ADDRESS][#PIN]… [--ca-file F] [--timeout S]" },
   { "trust-store", run_trust_store, "[--path P] [--baseline FILE] [--save FILE]" },
+  { "dns", run_dns, "[--resolver ADDR] [--resolv-conf F] --pin NAME=ADDR… [--nxdomain-zone Z] "
+    "[--nxdomain-count N] [--dnssec-name NAME] [--dnssec-required] [--timeout S] [--retries N]" },
+  { "http", run_http, "--target \"URL expect-… VALUE\"… [--timeout S] [--max-body BYTES]" },
 };
 
 static void
