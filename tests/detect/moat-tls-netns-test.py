@@ -18,6 +18,7 @@ Checks, in order:
      network.tls_interception (pin mismatch); and the trust-store check of
      that CA bundle against the old one: network.rogue_root_ca "mitmproxy"
   4. mitmproxy still running but the redirect gone: CLEAN, 5 runs
+  5. the router drops port 443: INCONCLUSIVE (timed out)
 
 Usage: moat-tls-netns-test.py PATH/TO/moat-probe-tool
 Exit 77 (skip) when not root or a tool is missing.
@@ -155,12 +156,12 @@ def spki_pin(pem):
     return "sha256/" + base64.b64encode(digest).decode()
 
 
-def probe(tool, ca_file, pin=None):
+def probe(tool, ca_file, pin=None, timeout=5):
     """Runs the tool in the victim namespace; returns (finding, wall seconds)."""
     target = f"{HOST}:443@{ORIGIN}" + (f"#{pin}" if pin else "")
     start = time.monotonic()
     out = ns(NS_VICTIM, tool, "tls", "--target", target, "--ca-file", ca_file,
-             "--timeout", "5", check=False)
+             "--timeout", str(timeout), check=False)
     wall = time.monotonic() - start
     if out.returncode != 0:
         raise RuntimeError(f"moat-probe-tool failed ({out.returncode}): {out.stderr}")
@@ -264,6 +265,14 @@ def main():
         ns(NS_ROUTER, "iptables", "-t", "nat", "-F", "PREROUTING")
         false_positives += expect_clean(tool, ca, "clean (redirect removed)")
         stop(mitm)
+
+        # 5. A router that drops the victim's 443: inconclusive when the time is up.
+        ns(NS_ROUTER, "iptables", "-A", "FORWARD", "-i", "r-v", "-p", "tcp", "--dport", "443",
+           "-j", "DROP")
+        finding, wall = probe(tool, ca, timeout=1)
+        log(f"dropped: {finding['result']} ({wall:.2f} s): {finding['summary']}")
+        if finding["result"] != "inconclusive" or "timed out" not in finding["summary"]:
+            failures.append(f"dropped run: expected inconclusive, timed out: {finding}")
 
         log(f"time-to-detect (wall, tool start to exit): min {min(times):.2f} s, "
             f"median {statistics.median(times):.2f} s, max {max(times):.2f} s")
