@@ -821,8 +821,10 @@ check_chain (RunData                 *run,
   ret = gnutls_certificate_verify_peers3 (session, target->host, &status);
   if (ret < 0)
     {
-      g_debug ("Verifying %s: %s", subject, gnutls_strerror (ret));
-      status = GNUTLS_CERT_INVALID | GNUTLS_CERT_SIGNER_NOT_FOUND;
+      /* Not a verdict on the chain (say, a handshake that broke off before
+       * the certificate was complete): no threat on that. */
+      summary = g_strdup_printf (_("Could not check %s: %s"), target->host, gnutls_strerror (ret));
+      return moat_finding_new_inconclusive (DETECTOR, subject, summary);
     }
   if (gnutls_certificate_verification_status_print (status, GNUTLS_CRT_X509, &status_datum, 0) >= 0)
     status_text = datum_to_string (&status_datum);

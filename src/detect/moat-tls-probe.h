@@ -43,12 +43,22 @@ G_BEGIN_DECLS
  * - the chain verifies apart from its validity dates (expired, not yet valid):
  *   INCONCLUSIVE. An attacker gains nothing from an expired certificate of the
  *   real site, and a wrong clock makes every site look like this.
- * - no connection, a timeout, a cancelled check, or a server that does not
- *   speak TLS and sent no certificate: INCONCLUSIVE, with the reason.
+ * - no connection, a timeout, a cancelled check, a server that does not
+ *   speak TLS and sent no certificate, or a chain GnuTLS cannot judge at
+ *   all: INCONCLUSIVE, with the reason in the summary.
  * - otherwise CLEAN.
  *
+ * Name checks use the target's host; for an IP host, its IP SANs. The summary
+ * names the issuer of the top of the presented chain, i.e. the CA the chain
+ * claims to end in (for mitmproxy: “mitmproxy”).
+ *
+ * Bad options (a target that does not parse, more than 64 targets or 16 pins,
+ * a CA file that cannot be loaded) are #MOAT_ERROR errors; everything the
+ * network does is a finding.
+ *
  * Findings that saw a certificate carry JSON evidence: "host", "port",
- * "address" (the peer), "subject" and "issuer" (leaf DNs), "top_subject",
+ * "address" (the peer), "subject" and "issuer" (leaf DNs), "issuer_name"
+ * (the leaf issuer's common name), "top_subject",
  * "top_issuer" (the top of the presented chain), "leaf_sha256", "top_sha256"
  * (hex fingerprints), "leaf_spki" (`sha256/BASE64`), "chain_length",
  * "verify_status" (GnuTLS's text), "trust" ("system" or the CA file),
