@@ -21,6 +21,7 @@ typedef enum {
   SERVER_TLS,
   SERVER_GARBAGE,
   SERVER_SILENT,
+  SERVER_RANDOM_RECORDS,
 } ServerMode;
 
 typedef struct {
@@ -52,6 +53,32 @@ serve_tls (Fixture *fixture,
   gnutls_deinit (session);
 }
 
+/* Reads the ClientHello, then answers with a TLS handshake record of random
+ * length whose body is random, after a ServerHello-looking start. */
+static void
+serve_random_records (GSocket *client)
+{
+  char hello[4096];
+  guint8 record[5 + 16384];
+  guint16 len = (guint16) g_random_int_range (1, 16385);
+
+  g_socket_set_timeout (client, 5);
+  g_socket_receive (client, hello, sizeof hello, NULL, NULL);
+  record[0] = 0x16;
+  record[1] = 0x03;
+  record[2] = 0x03;
+  record[3] = len >> 8;
+  record[4] = len & 0xff;
+  for (gsize i = 5; i < 5 + (gsize) len; i++)
+    record[i] = (guint8) g_random_int_range (0, 256);
+  if (len > 4)
+    {
+      record[5] = 0x02;
+      record[9] = 0x03;
+    }
+  g_socket_send (client, (const char *) record, 5 + len, NULL, NULL);
+}
+
 static gpointer
 server_thread (gpointer data)
 {
@@ -65,6 +92,8 @@ server_thread (gpointer data)
         break;
       if (fixture->mode == SERVER_TLS)
         serve_tls (fixture, client);
+      else if (fixture->mode == SERVER_RANDOM_RECORDS)
+        serve_random_records (client);
       else
         {
           static const char garbage[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
@@ -421,6 +450,37 @@ test_garbage (Fixture       *fixture,
                                    "Could not check origin.moat.test: the server did not answer with TLS ("));
 }
 
+/* A hostile server must never crash the probe, nor make it see a threat. */
+static void
+test_random_records (Fixture       *fixture,
+                     gconstpointer  user_data)
+{
+  g_autoptr(MoatTlsProbeOptions) options = moat_tls_probe_options_new ();
+  g_autoptr(GPtrArray) findings = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *spec = NULL;
+
+  if (certs == NULL)
+    return;
+  fixture_serve (fixture, SERVER_RANDOM_RECORDS, NULL, NULL);
+  spec = target_spec (fixture, MOAT_TEST_TLS_HOST, NULL);
+  for (guint i = 0; i < 32; i++)
+    {
+      moat_tls_probe_options_add_target_spec (options, spec, &error);
+      g_assert_no_error (error);
+    }
+  moat_tls_probe_options_set_ca_file (options, certs->real_ca);
+  findings = run_probe (options, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (findings->len, ==, 32);
+  for (guint i = 0; i < findings->len; i++)
+    {
+      MoatFinding *finding = g_ptr_array_index (findings, i);
+
+      g_assert_cmpstr (moat_finding_result_to_string (finding->result), ==, "inconclusive");
+    }
+}
+
 static gboolean
 cancel_cb (gpointer data)
 {
@@ -651,6 +711,7 @@ main (int   argc,
   ADD ("refused", test_refused);
   ADD ("timeout", test_timeout);
   ADD ("garbage", test_garbage);
+  ADD ("random-records", test_random_records);
   ADD ("cancel", test_cancel);
   ADD ("bad-ca-file", test_bad_ca_file);
   ADD ("several", test_several);
