@@ -1078,7 +1078,9 @@ check_pinned (const MoatDnsProbeOptions *options,
       return moat_finding_new_threat ("dns", subject, "network.dns_hijack",
                                       MOAT_SEVERITY_HIGH, summary, evidence);
     }
-  if (incomplete || got->len == 0)
+  /* One family answered with known addresses and the other gave nothing
+   * (a network without IPv6 often filters AAAA): nothing was forged. */
+  if (got->len == 0)
     {
       g_autofree char *summary = NULL;
 
@@ -1094,6 +1096,11 @@ check_pinned (const MoatDnsProbeOptions *options,
     /* Translators: the first %s is a host name, the second the DNS server's address. */
     summary = g_strdup_printf (_("The DNS server %2$s gives the known addresses for %1$s."),
                                pinned->name, resolver->text);
+    if (incomplete && problem != NULL)
+      {
+        json_builder_set_member_name (builder, "problem");
+        json_builder_add_string_value (builder, problem);
+      }
     finding = moat_finding_new_clean ("dns", subject, summary);
     finding->evidence = evidence_end (builder);
     return finding;

@@ -38,6 +38,7 @@ typedef struct {
   GSocket             *socket;
   GSource             *source;
   Mode                 mode;
+  const char          *aaaa_answer;  /* for the pinned name; NULL: no data */
   guint                queries;
   gboolean             saw_do_bit;
   char                *resolver;     /* "127.0.0.1:PORT" */
@@ -166,6 +167,13 @@ build_reply (Fixture *fixture, const guint8 *query, gsize question_end, guint16 
             }
           break;
         }
+    }
+  if (qtype == MOAT_DNS_TYPE_AAAA && pinned && fixture->aaaa_answer != NULL)
+    {
+      g_autoptr(GInetAddress) address = g_inet_address_new_from_string (fixture->aaaa_answer);
+
+      append_record (msg, 12, MOAT_DNS_TYPE_AAAA, g_inet_address_to_bytes (address), 16);
+      answer = TRUE;
     }
   if (fixture->mode == MODE_SERVFAIL)
     {
@@ -490,6 +498,61 @@ assert_all_inconclusive (Fixture *fixture, guint expected)
 }
 
 static void
+test_ipv6 (Fixture *fixture, gconstpointer user_data)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  MoatFinding *finding;
+  JsonObject *evidence;
+  JsonArray *got;
+
+  g_clear_pointer (&fixture->options, moat_dns_probe_options_free);
+  fixture->options = moat_dns_probe_options_new ();
+  moat_dns_probe_options_set_resolver (fixture->options, fixture->resolver, &error);
+  g_assert_no_error (error);
+  moat_dns_probe_options_add_pinned (fixture->options,
+                                     PINNED_NAME "=" PINNED_ADDR ",2001:DB8:0::9", &error);
+  g_assert_no_error (error);
+  moat_dns_probe_options_set_nxdomain_count (fixture->options, 0);
+  moat_dns_probe_options_set_timeout (fixture->options, 600);
+
+  /* Both families known. */
+  fixture->mode = MODE_HONEST;
+  fixture->aaaa_answer = "2001:db8::9";
+  run_probe (fixture, NULL);
+  g_assert_no_error (fixture->error);
+  g_assert_cmpuint (fixture->findings->len, ==, 1);
+  finding = finding_for (fixture, "pinned");
+  assert_result (finding, MOAT_FINDING_CLEAN);
+  evidence = evidence_of (finding, parser);
+  got = json_object_get_array_member (evidence, "got");
+  g_assert_cmpuint (json_array_get_length (got), ==, 2);
+  g_assert_cmpstr (json_array_get_string_element (got, 1), ==, "2001:db8::9");
+  g_assert_cmpuint (fixture->queries, ==, 2);
+
+  /* AAAA filtered (no data): the A answer still counts. */
+  fixture->aaaa_answer = NULL;
+  run_probe (fixture, NULL);
+  g_assert_no_error (fixture->error);
+  finding = finding_for (fixture, "pinned");
+  assert_result (finding, MOAT_FINDING_CLEAN);
+  evidence = evidence_of (finding, parser);
+  g_assert_cmpstr (json_object_get_string_member (evidence, "problem"), ==,
+                   "answer NOERROR with 0 addresses");
+
+  /* A lie in one family is a lie. */
+  fixture->aaaa_answer = "2001:db8::66";
+  run_probe (fixture, NULL);
+  g_assert_no_error (fixture->error);
+  finding = finding_for (fixture, "pinned");
+  assert_result (finding, MOAT_FINDING_THREAT);
+  evidence = evidence_of (finding, parser);
+  g_assert_cmpstr (json_array_get_string_element (
+                     json_object_get_array_member (evidence, "unexpected"), 0), ==,
+                   "2001:db8::66");
+}
+
+static void
 test_garbage (Fixture *fixture, gconstpointer user_data)
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
@@ -728,6 +791,7 @@ test_options (void)
 
     g_assert_true (moat_dns_probe_options_set_resolver (options, "[::1]:5353", &error));
     g_assert_true (moat_dns_probe_options_set_resolver (options, "fe80::1", &error));
+    g_assert_true (moat_dns_probe_options_set_resolver (options, "fe80::1%lo", &error));
     g_assert_true (moat_dns_probe_options_add_pinned (options,
                                                       " WWW.Example.COM = 192.0.2.1, 2001:db8::1",
                                                       &error));
@@ -820,6 +884,7 @@ main (int argc, char **argv)
   ADD ("lying", test_lying);
   ADD ("nxdomain-rewrite", test_nxdomain_rewrite);
   ADD ("cname", test_cname);
+  ADD ("ipv6", test_ipv6);
   ADD ("garbage", test_garbage);
   ADD ("cut", test_cut);
   ADD ("truncated-flag", test_tc);
