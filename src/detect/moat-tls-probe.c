@@ -49,12 +49,8 @@ typedef struct {
   /* borrowed */
   GCancellable                     *cancellable;
   gboolean                          trust_empty;
+  gint                              next;     /* atomic: the next target to check */
 } RunData;
-
-typedef struct {
-  RunData *run;
-  guint    index;
-} Job;
 
 /* What the transport saw, for the reason of an inconclusive finding. */
 typedef struct {
@@ -1039,19 +1035,24 @@ probe_target (RunData      *run,
   return check_chain (run, target, subject, peer, der, n_der, session);
 }
 
-static void
-probe_job_cb (gpointer data,
-              gpointer user_data)
+/* A worker: checks targets until none is left. */
+static gpointer
+probe_worker (gpointer data)
 {
-  Job *job = data;
-  RunData *run = job->run;
-  gint64 start = g_get_monotonic_time ();
-  MoatFinding *finding;
+  RunData *run = data;
+  guint n = run->options->targets->len;
+  gint index;
 
-  finding = probe_target (run, g_ptr_array_index (run->options->targets, job->index));
-  finding->duration_us = g_get_monotonic_time () - start;
-  run->findings[job->index] = finding;
-  g_free (job);
+  while ((index = g_atomic_int_add (&run->next, 1)) < (gint) n)
+    {
+      gint64 start = g_get_monotonic_time ();
+      MoatFinding *finding;
+
+      finding = probe_target (run, g_ptr_array_index (run->options->targets, index));
+      finding->duration_us = g_get_monotonic_time () - start;
+      run->findings[index] = finding;
+    }
+  return NULL;
 }
 
 static void
@@ -1063,7 +1064,7 @@ run_thread (GTask        *task,
   RunData *run = task_data;
   guint n = run->options->targets->len;
   g_autoptr(GPtrArray) findings = NULL;
-  GThreadPool *pool;
+  GPtrArray *workers;
   int ret;
 
   ret = gnutls_certificate_allocate_credentials (&run->cred);
@@ -1094,19 +1095,22 @@ run_thread (GTask        *task,
                    ret < 0 ? gnutls_strerror (ret) : "no certificates");
     }
 
+  /* Up to MAX_PARALLEL workers; this thread is one of them. The threads
+   * are joined (which orders their writes to run->findings before ours). */
   run->findings = g_new0 (MoatFinding *, MAX (n, 1));
-  pool = n > 1 ? g_thread_pool_new (probe_job_cb, NULL, MIN (n, MAX_PARALLEL), FALSE, NULL) : NULL;
-  for (guint i = 0; i < n; i++)
+  workers = g_ptr_array_new ();
+  for (guint i = 1; i < MIN (n, MAX_PARALLEL); i++)
     {
-      Job *job = g_new0 (Job, 1);
+      GThread *thread = g_thread_try_new ("moat-tls-probe", probe_worker, run, NULL);
 
-      job->run = run;
-      job->index = i;
-      if (pool == NULL || !g_thread_pool_push (pool, job, NULL))
-        probe_job_cb (job, NULL);
+      if (thread == NULL)
+        break;
+      g_ptr_array_add (workers, thread);
     }
-  if (pool != NULL)
-    g_thread_pool_free (pool, FALSE, TRUE);
+  probe_worker (run);
+  for (guint i = 0; i < workers->len; i++)
+    g_thread_join (g_ptr_array_index (workers, i));
+  g_ptr_array_unref (workers);
 
   if (g_task_return_error_if_cancelled (task))
     return;

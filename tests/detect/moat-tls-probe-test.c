@@ -71,10 +71,16 @@ serve_random_records (GSocket *client)
   record[4] = len & 0xff;
   for (gsize i = 5; i < 5 + (gsize) len; i++)
     record[i] = (guint8) g_random_int_range (0, 256);
-  if (len > 4)
+  /* Every other answer claims to be a whole ServerHello, so that GnuTLS
+   * parses the random body instead of waiting for more. */
+  if (len > 6 && g_random_boolean ())
     {
       record[5] = 0x02;
+      record[6] = 0;
+      record[7] = (len - 4) >> 8;
+      record[8] = (len - 4) & 0xff;
       record[9] = 0x03;
+      record[10] = 0x03;
     }
   g_socket_send (client, (const char *) record, 5 + len, NULL, NULL);
 }
@@ -126,7 +132,7 @@ fixture_set_up (Fixture       *fixture,
   g_assert_no_error (error);
   g_socket_bind (fixture->listener, any, TRUE, &error);
   g_assert_no_error (error);
-  g_socket_set_listen_backlog (fixture->listener, 1);
+  g_socket_set_listen_backlog (fixture->listener, 64);
   g_socket_listen (fixture->listener, &error);
   g_assert_no_error (error);
   bound = g_socket_get_local_address (fixture->listener, &error);
@@ -477,6 +483,7 @@ test_random_records (Fixture       *fixture,
     {
       MoatFinding *finding = g_ptr_array_index (findings, i);
 
+      g_test_message ("%" G_GINT64_FORMAT " us: %s", finding->duration_us, finding->summary);
       g_assert_cmpstr (moat_finding_result_to_string (finding->result), ==, "inconclusive");
     }
 }
