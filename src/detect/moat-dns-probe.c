@@ -290,7 +290,8 @@ moat_dns_reply_parse (const guint8 *data, gsize len, GError **error)
 
           if (g_strcmp0 (record->owner, target) != 0)
             continue;
-          if (record->type == reply->qtype)
+          if (record->type == reply->qtype &&
+              (record->type == MOAT_DNS_TYPE_A || record->type == MOAT_DNS_TYPE_AAAA))
             g_ptr_array_add (reply->addresses, g_strdup (record->value));
           else if (record->type == MOAT_DNS_TYPE_CNAME && next == NULL)
             next = record->value;
