@@ -37,6 +37,11 @@ G_BEGIN_DECLS
  * malformed reply gives INCONCLUSIVE findings; agreeing answers give CLEAN
  * ones. Every finding's evidence is a JSON object with at least "check"
  * ("pinned", "nxdomain", "dnssec" or "resolver") and "resolver".
+ *
+ * Captive portals often answer every name with the portal's address until
+ * the user signs in, which looks exactly like a lying resolver from here.
+ * Run the HTTP probe's captive-portal check (moat-http-probe.h) first and
+ * hold DNS threats while it reports `captive_portal`.
  */
 typedef struct _MoatDnsProbeOptions MoatDnsProbeOptions;
 
