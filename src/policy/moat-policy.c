@@ -8,6 +8,7 @@
 #include "moat-policy.h"
 
 #include "moat-error.h"
+#include "moat-host.h"
 
 #include <glib/gi18n.h>
 #include <string.h>
@@ -19,6 +20,7 @@
  *   vpn = Company VPN                      settings: NAME = VALUE
  *   vpn_timeout = 30
  *   gateway = gateway.example.com:8080
+ *   protect = intranet.example.com, 10.1.2.3
  *
  *   network.* >= medium: vpn_on_demand || block_protected_resources; notify
  *   content.c2: block_host; notify
@@ -42,6 +44,7 @@ struct _MoatPolicy
   char           *vpn;
   guint           vpn_timeout;
   char           *gateway;
+  GPtrArray      *protected_hosts;   /* canonical names and addresses, NULL-terminated */
 };
 
 G_DEFINE_BOXED_TYPE (MoatPolicy, moat_policy, moat_policy_ref, moat_policy_unref)
@@ -49,6 +52,7 @@ G_DEFINE_BOXED_TYPE (MoatPolicy, moat_policy, moat_policy_ref, moat_policy_unref
 #define DEFAULT_VPN_TIMEOUT 30
 #define MAX_VPN_TIMEOUT 600
 #define MAX_SETTING_VALUE 255
+#define MAX_PROTECTED_HOSTS 256
 
 static const char *const action_names[] = {
   [MOAT_ACTION_VPN_ON_DEMAND] = "vpn_on_demand",
@@ -107,6 +111,7 @@ moat_policy_unref (MoatPolicy *self)
   g_array_unref (self->rules);
   g_free (self->vpn);
   g_free (self->gateway);
+  g_ptr_array_unref (self->protected_hosts);
   g_free (self);
 }
 
@@ -118,7 +123,7 @@ typedef struct {
   guint       line;
   const char *p;       /* cursor in the current line */
   const char *end;     /* end of the current line, comment excluded */
-  guint       setting_lines[3];   /* vpn, vpn_timeout, gateway: where set */
+  guint       setting_lines[4];   /* vpn, vpn_timeout, gateway, protect: where set */
 } Parser;
 
 static gboolean G_GNUC_PRINTF (3, 4)
@@ -355,10 +360,48 @@ valid_gateway (const char *value)
   return TRUE;
 }
 
+/* `protect = HOST, HOST …`: names (covering their subdomains) or addresses. */
+static gboolean
+parse_protected (Parser *ps, const char *value, GError **error)
+{
+  MoatPolicy *policy = ps->policy;
+  g_auto(GStrv) items = g_strsplit_set (value, ", \t", -1);
+  guint n = 0;
+
+  for (guint i = 0; items[i] != NULL; i++)
+    {
+      g_autofree char *host = NULL;
+      MoatHostKind kind = MOAT_HOST_KIND_NAME;
+      gboolean known = FALSE;
+
+      if (items[i][0] == '\0')
+        continue;
+      n++;
+      host = moat_host_normalize (items[i], -1, &kind, NULL);
+      if (host == NULL || strchr (items[i], '*') != NULL || strchr (items[i], '/') != NULL ||
+          (strchr (items[i], ':') != NULL && kind != MOAT_HOST_KIND_IPV6))
+        return fail (ps, error, _("“%s” is not a host name or an address (protect takes names "
+                                  "such as intranet.example.com, which cover their subdomains)"),
+                     items[i]);
+      for (guint j = 0; j + 1 < policy->protected_hosts->len; j++)
+        known = known || g_str_equal (g_ptr_array_index (policy->protected_hosts, j), host);
+      if (known)
+        continue;
+      if (policy->protected_hosts->len > MAX_PROTECTED_HOSTS)
+        return fail (ps, error, _("more than %d protected hosts"), MAX_PROTECTED_HOSTS);
+      /* Keep the array NULL-terminated. */
+      g_ptr_array_insert (policy->protected_hosts, policy->protected_hosts->len - 1,
+                          g_steal_pointer (&host));
+    }
+  if (n == 0)
+    return fail (ps, error, _("“protect” names no host"));
+  return TRUE;
+}
+
 static gboolean
 parse_setting (Parser *ps, char *key, GError **error)
 {
-  static const char *const keys[] = { "vpn", "vpn_timeout", "gateway" };
+  static const char *const keys[] = { "vpn", "vpn_timeout", "gateway", "protect" };
   MoatPolicy *policy = ps->policy;
   g_autofree char *owned_key = key;
   g_autofree char *value = NULL;
@@ -368,8 +411,10 @@ parse_setting (Parser *ps, char *key, GError **error)
     if (strcmp (key, keys[i]) == 0)
       which = i;
   if (which == G_N_ELEMENTS (keys))
-    return fail (ps, error, _("unknown setting “%s” (known: vpn, vpn_timeout, gateway)"), key);
-  if (ps->setting_lines[which] != 0)
+    return fail (ps, error, _("unknown setting “%s” (known: vpn, vpn_timeout, gateway, protect)"),
+                 key);
+  /* protect may be given on several lines; each adds hosts. */
+  if (ps->setting_lines[which] != 0 && which != 3)
     return fail (ps, error, _("“%s” is set twice (first on line %u)"), key,
                  ps->setting_lines[which]);
 
@@ -397,6 +442,10 @@ parse_setting (Parser *ps, char *key, GError **error)
                        MAX_VPN_TIMEOUT);
         policy->vpn_timeout = (guint) seconds;
       }
+      break;
+    case 3:
+      if (!parse_protected (ps, value, error))
+        return FALSE;
       break;
     case 2:
     default:
@@ -480,6 +529,8 @@ moat_policy_parse (const char *name, const char *text, gssize length, GError **e
   policy->rules = g_array_new (FALSE, TRUE, sizeof (MoatPolicyRule));
   g_array_set_clear_func (policy->rules, rule_clear);
   policy->vpn_timeout = DEFAULT_VPN_TIMEOUT;
+  policy->protected_hosts = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (policy->protected_hosts, NULL);
 
   ps.policy = policy;
   ps.name = name;
@@ -585,6 +636,21 @@ moat_policy_get_vpn_timeout (MoatPolicy *self)
   return self->vpn_timeout;
 }
 
+/**
+ * moat_policy_get_protected_hosts:
+ *
+ * Returns: (transfer none) (array zero-terminated=1): the company's protected
+ *   resources, canonical host names (each covering its subdomains) and
+ *   addresses; empty when the policy names none
+ */
+const char * const *
+moat_policy_get_protected_hosts (MoatPolicy *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return (const char * const *) self->protected_hosts->pdata;
+}
+
 /* HOST:PORT of the web gateway for route_via_gateway, or NULL. */
 const char *
 moat_policy_get_gateway (MoatPolicy *self)
@@ -612,6 +678,9 @@ moat_policy_to_string (MoatPolicy *self)
     g_string_append_printf (s, "vpn_timeout = %u\n", self->vpn_timeout);
   if (self->gateway != NULL)
     g_string_append_printf (s, "gateway = %s\n", self->gateway);
+  for (guint i = 0; i + 1 < self->protected_hosts->len; i++)
+    g_string_append_printf (s, "protect = %s\n",
+                            (const char *) g_ptr_array_index (self->protected_hosts, i));
   for (guint i = 0; i < self->rules->len; i++)
     {
       const MoatPolicyRule *rule = &g_array_index (self->rules, MoatPolicyRule, i);

@@ -97,6 +97,7 @@ const MoatPolicyRule *moat_policy_match (MoatPolicy  *self,
 const char *moat_policy_get_vpn         (MoatPolicy  *self);
 guint       moat_policy_get_vpn_timeout (MoatPolicy  *self);
 const char *moat_policy_get_gateway     (MoatPolicy  *self);
+const char * const *moat_policy_get_protected_hosts (MoatPolicy *self);
 char       *moat_policy_to_string       (MoatPolicy  *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MoatPolicy, moat_policy_unref)

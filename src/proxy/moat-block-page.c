@@ -42,6 +42,8 @@ typedef enum {
   S_REASON_LOCAL,
   S_REASON_PORT,
   S_REASON_LOOP,
+  S_REASON_PROTECTED,
+  S_REASON_POLICY,
   S_CATEGORY_OTHER,
   S_DANGER,
   S_ALLOW_HEADING,
@@ -144,6 +146,12 @@ translate_all (void)
   strings[S_REASON_PORT] = g_strdup (_("The site uses a port that Moat does not let connections "
                                        "through."));
   strings[S_REASON_LOOP] = g_strdup (_("The request was addressed to Moat itself."));
+  strings[S_REASON_PROTECTED] = g_strdup (_("It is one of your organization’s protected resources, "
+                                            "and this network is not safe right now. It opens "
+                                            "again once the network is safe or the company VPN "
+                                            "is up."));
+  strings[S_REASON_POLICY] = g_strdup (_("Your organization’s threat policy cut this site off "
+                                         "because of a threat Moat detected."));
   strings[S_CATEGORY_OTHER] = g_strdup (_("Moat’s safety rules"));
   strings[S_DANGER] = g_strdup (_("Sites like this one try to harm you. Only go on if you are sure "
                                   "the list is wrong about this site."));
@@ -643,6 +651,12 @@ moat_block_page_render (const MoatProxyBlock *block,
       break;
     case MOAT_PROXY_BLOCK_LOOP:
       append_escaped (out, strings[S_REASON_LOOP]);
+      break;
+    case MOAT_PROXY_BLOCK_PROTECTED:
+      append_escaped (out, strings[S_REASON_PROTECTED]);
+      break;
+    case MOAT_PROXY_BLOCK_POLICY:
+      append_escaped (out, strings[S_REASON_POLICY]);
       break;
     default:
       append_escaped (out, strings[S_CATEGORY_OTHER]);

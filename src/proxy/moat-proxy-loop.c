@@ -268,6 +268,8 @@ struct _MoatProxyLoop
   GPtrArray             *graveyard;
   MoatFilterMatcher     *matcher;
   GHashTable            *allow_local;   /* host → host */
+  GHashTable            *protected_hosts;  /* host → host: it and its subdomains */
+  GHashTable            *policy_blocked;   /* idem */
   GHashTable            *allow_once;    /* host → expiry (gint64 *) */
   guint16               *connect_ports;
   guint                  n_connect_ports;
@@ -898,6 +900,12 @@ block_reason_text (const MoatProxyBlock *block, GString *tmp)
       break;
     case MOAT_PROXY_BLOCK_PORT:
       g_string_append (tmp, "port not allowed");
+      break;
+    case MOAT_PROXY_BLOCK_PROTECTED:
+      g_string_append (tmp, "protected resource, network not safe");
+      break;
+    case MOAT_PROXY_BLOCK_POLICY:
+      g_string_append (tmp, "cut off by the threat policy");
       break;
     case MOAT_PROXY_BLOCK_LOOP:
     default:
@@ -1886,6 +1894,40 @@ host_is_self (MoatProxyLoop *loop, const char *host, guint16 port)
   return unmapped != NULL && g_str_equal (unmapped, loop->listen_host);
 }
 
+/* Whether @host (canonical) is in @set, or is a subdomain of a name in it.
+ * Addresses match only themselves. */
+static gboolean
+host_set_covers (GHashTable *set, const char *host, MoatHostKind kind)
+{
+  if (g_hash_table_size (set) == 0)
+    return FALSE;
+  if (kind != MOAT_HOST_KIND_NAME)
+    return g_hash_table_contains (set, host);
+  for (const char *p = host; p != NULL; p = strchr (p, '.'))
+    {
+      if (*p == '.')
+        p++;
+      if (*p == '\0')
+        break;
+      if (g_hash_table_contains (set, p))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+fill_host_set (GHashTable *set, char **hosts)
+{
+  g_hash_table_remove_all (set);
+  for (guint i = 0; hosts != NULL && hosts[i] != NULL; i++)
+    {
+      char *h = moat_host_normalize (hosts[i], -1, NULL, NULL);
+
+      if (h != NULL)
+        g_hash_table_add (set, h);
+    }
+}
+
 static gboolean
 allow_once_active (MoatProxyLoop *loop, const char *host)
 {
@@ -2218,6 +2260,19 @@ handle_request (MoatProxyLoop *loop, Conn *c, const MoatHttpRequest *req, const 
           answer_block (loop, c, req, block);
           return req->head_len;
         }
+    }
+
+  /* The threat policy's walls come before the lists and "allow once". */
+  if (host_set_covers (loop->protected_hosts, host, kind) ||
+      host_set_covers (loop->policy_blocked, host, kind))
+    {
+      MoatProxyBlock *block = NULL;
+      MoatProxyBlockReason reason = host_set_covers (loop->protected_hosts, host, kind) ?
+                                    MOAT_PROXY_BLOCK_PROTECTED : MOAT_PROXY_BLOCK_POLICY;
+
+      record_block (loop, reason, tunnel, host, port, req, NULL, &block);
+      answer_block (loop, c, req, block);
+      return req->head_len;
     }
 
   if (loop->matcher != NULL && !allow_once_active (loop, host))
@@ -2888,6 +2943,12 @@ run_command (MoatProxyLoop *loop, MoatProxyCommand *cmd)
             g_hash_table_add (loop->allow_local, h);
         }
       break;
+    case MOAT_PROXY_CMD_SET_PROTECTED:
+      fill_host_set (loop->protected_hosts, cmd->strv);
+      break;
+    case MOAT_PROXY_CMD_SET_POLICY_BLOCKED:
+      fill_host_set (loop->policy_blocked, cmd->strv);
+      break;
     case MOAT_PROXY_CMD_SET_CONNECT_PORTS:
       g_free (loop->connect_ports);
       loop->connect_ports = g_steal_pointer (&cmd->ports);
@@ -3154,6 +3215,8 @@ moat_proxy_loop_new (int                            listen_fd,
   loop->resp = g_new0 (MoatHttpResponse, 1);
   loop->graveyard = g_ptr_array_new ();
   loop->allow_local = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  loop->protected_hosts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  loop->policy_blocked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   loop->allow_once = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   loop->overrides = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   loop->ifaddrs = g_array_new (FALSE, TRUE, sizeof (Addr));
@@ -3221,6 +3284,8 @@ moat_proxy_loop_free (MoatProxyLoop *loop)
   g_free (loop->resp);
   g_ptr_array_free (loop->graveyard, TRUE);
   g_hash_table_destroy (loop->allow_local);
+  g_hash_table_destroy (loop->protected_hosts);
+  g_hash_table_destroy (loop->policy_blocked);
   g_hash_table_destroy (loop->allow_once);
   g_hash_table_destroy (loop->overrides);
   g_array_unref (loop->ifaddrs);

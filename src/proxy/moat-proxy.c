@@ -212,6 +212,8 @@ typedef struct
 {
   MoatFilterMatcher *matcher;
   char             **allow_local;
+  char             **protected_hosts;
+  char             **policy_blocked;
   guint16           *ports;
   guint              n_ports;
   gboolean           ports_set;
@@ -235,6 +237,8 @@ settings_free (gpointer p)
 
   g_clear_pointer (&s->matcher, moat_filter_matcher_unref);
   g_strfreev (s->allow_local);
+  g_strfreev (s->protected_hosts);
+  g_strfreev (s->policy_blocked);
   g_free (s->ports);
   g_free (s->parent_host);
   g_clear_pointer (&s->resolve, g_hash_table_unref);
@@ -492,6 +496,18 @@ moat_proxy_start (MoatProxy   *self,
           cmd->strv = g_strdupv (s->allow_local);
           push_command (self, cmd);
         }
+      if (s->protected_hosts != NULL)
+        {
+          cmd = command_new (MOAT_PROXY_CMD_SET_PROTECTED);
+          cmd->strv = g_strdupv (s->protected_hosts);
+          push_command (self, cmd);
+        }
+      if (s->policy_blocked != NULL)
+        {
+          cmd = command_new (MOAT_PROXY_CMD_SET_POLICY_BLOCKED);
+          cmd->strv = g_strdupv (s->policy_blocked);
+          push_command (self, cmd);
+        }
       if (s->ports_set)
         {
           cmd = command_new (MOAT_PROXY_CMD_SET_CONNECT_PORTS);
@@ -617,6 +633,42 @@ moat_proxy_set_allow_local_hosts (MoatProxy          *self,
   cmd = command_new (MOAT_PROXY_CMD_SET_ALLOW_LOCAL);
   cmd->strv = g_strdupv (s->allow_local);
   push_command (self, cmd);
+}
+
+static void
+set_host_set (MoatProxy           *self,
+              MoatProxyCommandType type,
+              char              ***saved,
+              const char * const  *hosts)
+{
+  MoatProxyCommand *cmd;
+
+  g_strfreev (*saved);
+  *saved = g_strdupv ((char **) hosts);
+  if (*saved == NULL)
+    *saved = g_new0 (char *, 1);
+  cmd = command_new (type);
+  cmd->strv = g_strdupv (*saved);
+  push_command (self, cmd);
+}
+
+void
+moat_proxy_set_protected_hosts (MoatProxy          *self,
+                                const char * const *hosts)
+{
+  g_return_if_fail (MOAT_IS_PROXY (self));
+
+  set_host_set (self, MOAT_PROXY_CMD_SET_PROTECTED, &get_settings (self)->protected_hosts, hosts);
+}
+
+void
+moat_proxy_set_policy_blocked_hosts (MoatProxy          *self,
+                                     const char * const *hosts)
+{
+  g_return_if_fail (MOAT_IS_PROXY (self));
+
+  set_host_set (self, MOAT_PROXY_CMD_SET_POLICY_BLOCKED, &get_settings (self)->policy_blocked,
+                hosts);
 }
 
 void

@@ -39,6 +39,8 @@ typedef enum {
   MOAT_PROXY_BLOCK_LOCAL,        /* a local or link-local destination */
   MOAT_PROXY_BLOCK_PORT,         /* CONNECT to a port not in the allow-list */
   MOAT_PROXY_BLOCK_LOOP,         /* a request addressed to the proxy itself */
+  MOAT_PROXY_BLOCK_PROTECTED,    /* a protected resource while the network is unsafe */
+  MOAT_PROXY_BLOCK_POLICY,       /* a host the threat policy cut off (block_host) */
 } MoatProxyBlockReason;
 
 typedef struct {
@@ -89,6 +91,15 @@ void       moat_proxy_set_matcher         (MoatProxy           *self,
                                            MoatFilterMatcher   *matcher);
 /* Host names that may reach local addresses anyway (a developer's server). */
 void       moat_proxy_set_allow_local_hosts (MoatProxy         *self,
+                                           const char * const  *hosts);
+/* Host names (each covering its subdomains) or IP addresses the proxy
+ * refuses with MOAT_PROXY_BLOCK_PROTECTED, before any list and despite
+ * "allow once": the company's resources while the network is not safe.
+ * NULL or empty: none. */
+void       moat_proxy_set_protected_hosts (MoatProxy           *self,
+                                           const char * const  *hosts);
+/* Idem, refused with MOAT_PROXY_BLOCK_POLICY: hosts a threat policy cut off. */
+void       moat_proxy_set_policy_blocked_hosts (MoatProxy      *self,
                                            const char * const  *hosts);
 /* Ports CONNECT may reach; default { 443 }. */
 void       moat_proxy_set_connect_ports   (MoatProxy           *self,

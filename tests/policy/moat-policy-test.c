@@ -144,7 +144,18 @@ test_errors (void)
       "threats" },
     { "vpn = A\nvpn = B\n", "test.policy:2: “vpn” is set twice (first on line 1)" },
     { "vpn =\n", "test.policy:1: “vpn” has no value" },
-    { "vpnn = A\n", "test.policy:1: unknown setting “vpnn” (known: vpn, vpn_timeout, gateway)" },
+    { "vpnn = A\n",
+      "test.policy:1: unknown setting “vpnn” (known: vpn, vpn_timeout, gateway, protect)" },
+    { "protect = *.example.com\n",
+      "test.policy:1: “*.example.com” is not a host name or an address (protect takes names such "
+      "as intranet.example.com, which cover their subdomains)" },
+    { "protect = a.example.com\nprotect = wiki.example.com:443\n",
+      "test.policy:2: “wiki.example.com:443” is not a host name or an address (protect takes "
+      "names such as intranet.example.com, which cover their subdomains)" },
+    { "protect = http://wiki.example.com\n",
+      "test.policy:1: “http://wiki.example.com” is not a host name or an address (protect takes "
+      "names such as intranet.example.com, which cover their subdomains)" },
+    { "protect = ,\n", "test.policy:1: “protect” names no host" },
     { "vpn_timeout = 0\n", "test.policy:1: vpn_timeout must be a number of seconds from 1 to 600" },
     { "vpn_timeout = 30s\n",
       "test.policy:1: vpn_timeout must be a number of seconds from 1 to 600" },
@@ -228,7 +239,9 @@ test_round_trip (void)
 {
   g_autoptr(MoatPolicy) policy = parse_ok (
     "gateway = gw.example.com:8080\n"
+    "protect = Intranet.Example.COM, 10.1.2.3 wiki.example.org\n"
     "vpn = Work\n"
+    "protect = ::1, intranet.example.com\n"
     "network.* >= medium: vpn_on_demand || route_via_gateway || block_protected_resources; notify\n"
     "app.*: block_host\n");
   g_autofree char *text = moat_policy_to_string (policy);
@@ -238,6 +251,10 @@ test_round_trip (void)
   g_assert_cmpstr (text, ==,
                    "vpn = Work\n"
                    "gateway = gw.example.com:8080\n"
+                   "protect = intranet.example.com\n"
+                   "protect = 10.1.2.3\n"
+                   "protect = wiki.example.org\n"
+                   "protect = ::1\n"
                    "network.* >= medium: vpn_on_demand || route_via_gateway || "
                    "block_protected_resources; notify\n"
                    "app.*: block_host\n");
