@@ -30,6 +30,12 @@ static const NameEntry action_names[] = {
   { "quarantined", N_("Quarantined") },
   { "vpn_on",    N_("VPN turned on") },
   { "vpn_off",   N_("VPN turned off") },
+  { "detected",  N_("Detected") },
+  { "cleared",   N_("Cleared") },
+  /* What Moat did about a threat, as the policy said. */
+  { "action-taken",    N_("Action taken") },
+  { "action-failed",   N_("Action failed") },
+  { "action-reverted", N_("Action undone") },
 };
 
 typedef struct {

@@ -166,8 +166,12 @@ static const struct {
   { "content.scam",             N_("Scam") },
   { "content.tracker",          N_("Tracker") },
   { "content.unwanted",         N_("Unwanted content") },
+  { "moat.policy_block",        N_("Cut off by the threat policy") },
+  { "moat.protected_resource",  N_("Protected resource held back") },
+  { "moat.response_restored",   N_("Protection actions after a restart") },
   { "moat.store_recovered",     N_("Event history recovered") },
   { "network.arp_spoof",        N_("ARP spoofing") },
+  { "network.content_manipulation", N_("Content manipulation") },
   { "network.dns_hijack",       N_("DNS hijacking") },
   { "network.local_destination", N_("Request to a local address") },
   { "network.malicious_vpn",    N_("Malicious VPN") },
@@ -200,4 +204,36 @@ moat_threat_get_display_name (const char *threat)
     if (strcmp (threat_names[i].id, threat) == 0)
       return g_dgettext (GETTEXT_PACKAGE, threat_names[i].name);
   return threat;
+}
+
+/* Human names of the policy's actions, by their names in a policy file. */
+static const struct {
+  const char *id;
+  const char *name;
+} action_names[] = {
+  { "block_host",                N_("Cut off the host") },
+  { "block_protected_resources", N_("Block the company’s resources") },
+  { "disable_vpn",               N_("Turn off the VPN") },
+  { "disconnect_wifi",           N_("Leave the Wi-Fi network") },
+  { "notify",                    N_("Notify") },
+  { "route_via_gateway",         N_("Route web traffic through the company gateway") },
+  { "vpn_on_demand",             N_("Connect the company VPN") },
+};
+
+/**
+ * moat_policy_action_get_display_name:
+ * @action: an action as a policy file names it (`vpn_on_demand`)
+ *
+ * Returns: (transfer none): the translated name, or @action itself when it
+ *   is not known
+ */
+const char *
+moat_policy_action_get_display_name (const char *action)
+{
+  if (action == NULL)
+    return NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (action_names); i++)
+    if (strcmp (action_names[i].id, action) == 0)
+      return g_dgettext (GETTEXT_PACKAGE, action_names[i].name);
+  return action;
 }

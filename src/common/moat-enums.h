@@ -71,6 +71,7 @@ gboolean    moat_store_state_from_string     (const char         *str,
 
 gboolean    moat_threat_id_is_valid          (const char         *threat);
 const char *moat_threat_get_display_name     (const char         *threat);
+const char *moat_policy_action_get_display_name (const char       *action);
 gboolean    moat_threat_id_matches           (const char         *threat,
                                               const char         *pattern);
 
