@@ -49,6 +49,7 @@ typedef struct {
   MoatClient      *client;
   MoatEventFilter *filter;
   GPtrArray       *collected;   /* MoatEvent, newest first, while listing */
+  GVariant        *threats;     /* GetThreats' reply, while GetResponses runs */
 
   Command          command;
   GStrv            args;        /* the command's own arguments */
@@ -74,6 +75,7 @@ ctl_clear (Ctl *ctl)
   g_clear_object (&ctl->client);
   g_clear_pointer (&ctl->filter, moat_event_filter_free);
   g_clear_pointer (&ctl->collected, g_ptr_array_unref);
+  g_clear_pointer (&ctl->threats, g_variant_unref);
   g_clear_pointer (&ctl->args, g_strfreev);
   g_clear_pointer (&ctl->category, g_free);
   g_clear_pointer (&ctl->name, g_free);
@@ -614,11 +616,79 @@ run_user_host (Ctl *ctl)
 
 static void run_policy (Ctl *ctl);
 
+/* How a chain of the response stands, in words. */
+static const char *
+response_state_text (const char *state)
+{
+  if (g_str_equal (state, "trying"))
+    return _("trying");
+  if (g_str_equal (state, "in-effect"))
+    return _("in effect until the threat clears");
+  if (g_str_equal (state, "done"))
+    return _("done");
+  if (g_str_equal (state, "failed"))
+    return _("failed");
+  return state;
+}
+
 static void
-threats_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+add_responses_json (JsonBuilder *builder,
+                    GVariant    *responses,
+                    const char  *threat,
+                    const char  *subject)
+{
+  GVariantIter iter;
+  const char *r_threat, *r_subject, *action, *state, *reason;
+
+  json_builder_begin_array (builder);
+  g_variant_iter_init (&iter, responses);
+  while (g_variant_iter_next (&iter, "(&s&s&s&s&s)", &r_threat, &r_subject, &action, &state,
+                              &reason))
+    {
+      if (!g_str_equal (r_threat, threat) || !g_str_equal (r_subject, subject))
+        continue;
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "action");
+      json_builder_add_string_value (builder, action);
+      json_builder_set_member_name (builder, "state");
+      json_builder_add_string_value (builder, state);
+      json_builder_set_member_name (builder, "reason");
+      json_builder_add_string_value (builder, reason);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+}
+
+static void
+append_responses_text (GString    *out,
+                       GVariant   *responses,
+                       const char *threat,
+                       const char *subject)
+{
+  GVariantIter iter;
+  const char *r_threat, *r_subject, *action, *state, *reason;
+
+  g_variant_iter_init (&iter, responses);
+  while (g_variant_iter_next (&iter, "(&s&s&s&s&s)", &r_threat, &r_subject, &action, &state,
+                              &reason))
+    {
+      if (!g_str_equal (r_threat, threat) || !g_str_equal (r_subject, subject))
+        continue;
+      g_string_append_printf (out, "    %s: %s", moat_policy_action_get_display_name (action),
+                              response_state_text (state));
+      if (reason[0] != '\0')
+        g_string_append_printf (out, " (%s)", reason);
+      g_string_append_c (out, '\n');
+    }
+}
+
+static void
+responses_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   Ctl *ctl = user_data;
   g_autoptr(GVariant) reply = call_finish (ctl, result);
+  g_autoptr(GVariant) threats = g_steal_pointer (&ctl->threats);
+  g_autoptr(GVariant) responses = NULL;
   g_autoptr(GVariantIter) iter = NULL;
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(GString) out = g_string_new (NULL);
@@ -627,7 +697,8 @@ threats_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 
   if (reply == NULL)
     return;
-  g_variant_get (reply, "(a(ssssx))", &iter);
+  responses = g_variant_get_child_value (reply, 0);
+  g_variant_get (threats, "(a(ssssx))", &iter);
   json_builder_begin_array (builder);
   while (g_variant_iter_next (iter, "(&s&s&s&sx)", &threat, &severity, &subject, &evidence,
                               &since))
@@ -649,6 +720,8 @@ threats_cb (GObject *object, GAsyncResult *result, gpointer user_data)
           json_builder_add_string_value (builder, utc);
           json_builder_set_member_name (builder, "since_us");
           json_builder_add_int_value (builder, since);
+          json_builder_set_member_name (builder, "responses");
+          add_responses_json (builder, responses, threat, subject);
           json_builder_end_object (builder);
         }
       else
@@ -660,6 +733,7 @@ threats_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 
           g_string_append_printf (out, "%s  %-8s  %s  %s\n", when, severity,
                                   moat_threat_get_display_name (threat), subject);
+          append_responses_text (out, responses, threat, subject);
         }
     }
   json_builder_end_array (builder);
@@ -674,6 +748,18 @@ threats_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   else
     write_out (out->str);
   done (ctl);
+}
+
+static void
+threats_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Ctl *ctl = user_data;
+  g_autoptr(GVariant) reply = call_finish (ctl, result);
+
+  if (reply == NULL)
+    return;
+  ctl->threats = g_steal_pointer (&reply);
+  call (ctl, "GetResponses", NULL, responses_cb);
 }
 
 static void

@@ -781,6 +781,29 @@ on_handle_get_threats_cb (MoatDBusMoat1         *skeleton,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+static gboolean
+on_handle_get_responses_cb (MoatDBusMoat1         *skeleton,
+                            GDBusMethodInvocation *invocation,
+                            MoatDaemon            *self)
+{
+  g_autoptr(GPtrArray) responses =
+    moat_responder_get_responses (moat_engine_get_responder (self->engine));
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a(sssss)"));
+  for (guint i = 0; i < responses->len; i++)
+    {
+      const MoatResponse *r = g_ptr_array_index (responses, i);
+
+      g_variant_builder_add (&b, "(sssss)", r->threat, r->subject,
+                             moat_action_to_string (r->action),
+                             moat_response_state_to_string (r->state),
+                             r->reason != NULL ? r->reason : "");
+    }
+  moat_dbus_moat1_complete_get_responses (skeleton, invocation, g_variant_builder_end (&b));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 static void
 on_engine_threats_changed_cb (MoatEngine *engine,
                               MoatDaemon *self)
@@ -1028,6 +1051,8 @@ moat_daemon_new (MoatEngine *engine)
                     G_CALLBACK (on_handle_get_category_counts_cb), self);
   g_signal_connect (engine, "events-added", G_CALLBACK (on_engine_events_added_cb), self);
   g_signal_connect (engine, "threats-changed", G_CALLBACK (on_engine_threats_changed_cb), self);
+  g_signal_connect (self->skeleton, "handle-get-responses",
+                    G_CALLBACK (on_handle_get_responses_cb), self);
   g_signal_connect (self->skeleton, "handle-get-threats", G_CALLBACK (on_handle_get_threats_cb),
                     self);
 

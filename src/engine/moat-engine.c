@@ -10,6 +10,7 @@
 #include "moat-error.h"
 #include "moat-lists.h"
 #include "moat-notifier.h"
+#include "moat-responder.h"
 #include "moat-proxy.h"
 #include "moat-system-proxy.h"
 #include "moat-store.h"
@@ -32,6 +33,11 @@ struct _MoatEngine
   MoatStore           *store;
   MoatLists           *lists;
   MoatPolicyManager   *policy;
+  MoatResponder       *responder;
+  gboolean             walled;             /* the protected resources are walled off */
+  GStrv                walled_protected;   /* what the proxy walls off now */
+  GStrv                walled_blocked;
+  char                *gateway_override;   /* route_via_gateway: "host:port" */
   MoatProxy           *proxy;
   MoatSystemProxy     *system_proxy;
   MoatNotifier        *notifier;
@@ -453,6 +459,18 @@ block_threat (const MoatProxyBlock *block,
       *severity = MOAT_SEVERITY_MEDIUM;
       return;
     }
+  if (block->reason == MOAT_PROXY_BLOCK_PROTECTED)
+    {
+      *threat = "moat.protected_resource";
+      *severity = MOAT_SEVERITY_LOW;
+      return;
+    }
+  if (block->reason == MOAT_PROXY_BLOCK_POLICY)
+    {
+      *threat = "moat.policy_block";
+      *severity = MOAT_SEVERITY_MEDIUM;
+      return;
+    }
   if (block->reason != MOAT_PROXY_BLOCK_FILTER)
     {
       *threat = "content.blocked";
@@ -510,6 +528,10 @@ block_reason_to_string (MoatProxyBlockReason reason)
       return "local-destination";
     case MOAT_PROXY_BLOCK_PORT:
       return "port";
+    case MOAT_PROXY_BLOCK_PROTECTED:
+      return "protected";
+    case MOAT_PROXY_BLOCK_POLICY:
+      return "policy";
     case MOAT_PROXY_BLOCK_LOOP:
     default:
       return "loop";
@@ -611,12 +633,16 @@ on_notifier_allow_once_cb (MoatNotifier *notifier,
     g_message ("Allowed %s once, from a notification", host);
 }
 
+static void apply_walls (MoatEngine *self);
+
 static void
 on_lists_changed_cb (MoatLists  *lists,
                      MoatEngine *self)
 {
   if (self->proxy != NULL)
     moat_proxy_set_matcher (self->proxy, moat_lists_get_matcher (lists));
+  if (self->walled)
+    apply_walls (self);
 }
 
 static void
@@ -654,7 +680,12 @@ apply_proxy_settings (MoatEngine *self)
   port_values = g_variant_get_fixed_array (ports, &n_ports, sizeof (guint16));
   moat_proxy_set_connect_ports (self->proxy, port_values, (guint) n_ports);
 
-  parent = g_settings_get_string (self->settings, "parent-proxy");
+  moat_proxy_set_protected_hosts (self->proxy, (const char * const *) self->walled_protected);
+  moat_proxy_set_policy_blocked_hosts (self->proxy, (const char * const *) self->walled_blocked);
+
+  /* The threat policy's gateway beats the settings while a threat needs it. */
+  parent = self->gateway_override != NULL ? g_strdup (self->gateway_override) :
+                                            g_settings_get_string (self->settings, "parent-proxy");
   if (parent[0] != '\0')
     {
       g_autoptr(GError) error = NULL;
@@ -738,6 +769,8 @@ on_settings_changed_cb (GSettings  *settings,
       apply_proxy_settings (self);
       apply_fetch_proxy (self);
     }
+  else if (g_str_equal (key, "protected-resources") && self->walled)
+    apply_walls (self);
   else if (g_str_equal (key, "protect-computer"))
     {
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROTECT_COMPUTER]);
@@ -890,6 +923,104 @@ store_category_counted_cb (GObject      *object,
     g_task_return_pointer (task, counts, (GDestroyNotify) g_hash_table_unref);
 }
 
+/* ---- the threat responder's hooks ---- */
+
+static void
+responder_record_cb (MoatEvent *event, gpointer user_data)
+{
+  MoatEngine *self = user_data;
+
+  /* The incident's one notification tells of it; no grouped one too. */
+  if (moat_event_validate (event, NULL) && !self->shut_down)
+    moat_store_add_event (self->store, event);
+}
+
+/* The protected resources: the policy's and the user's, while walled off. */
+static void
+apply_walls (MoatEngine *self)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  if (self->walled)
+    {
+      g_auto(GStrv) listed = moat_lists_dup_protected_resources (self->lists);
+
+      g_strv_builder_addv (builder, (const char **) moat_policy_get_protected_hosts (
+                                      moat_policy_manager_get_policy (self->policy)));
+      g_strv_builder_addv (builder, (const char **) listed);
+    }
+  g_strfreev (self->walled_protected);
+  self->walled_protected = g_strv_builder_end (builder);
+  if (self->proxy != NULL)
+    moat_proxy_set_protected_hosts (self->proxy, (const char * const *) self->walled_protected);
+}
+
+static void
+responder_set_protected_cb (gboolean walled, gpointer user_data)
+{
+  MoatEngine *self = user_data;
+
+  self->walled = walled;
+  apply_walls (self);
+}
+
+static gboolean
+responder_has_protected_cb (gpointer user_data)
+{
+  MoatEngine *self = user_data;
+  g_auto(GStrv) listed = moat_lists_dup_protected_resources (self->lists);
+
+  return listed != NULL && listed[0] != NULL;
+}
+
+static void
+responder_set_blocked_hosts_cb (const char * const *hosts, gpointer user_data)
+{
+  MoatEngine *self = user_data;
+
+  g_strfreev (self->walled_blocked);
+  self->walled_blocked = g_strdupv ((char **) hosts);
+  if (self->proxy != NULL)
+    moat_proxy_set_policy_blocked_hosts (self->proxy, hosts);
+}
+
+static void
+responder_set_gateway_cb (const char *gateway, gpointer user_data)
+{
+  MoatEngine *self = user_data;
+
+  g_free (self->gateway_override);
+  self->gateway_override = g_strdup (gateway);
+  apply_proxy_settings (self);
+}
+
+static void
+responder_notify_cb (const char   *title,
+                     const char   *body,
+                     MoatSeverity  severity,
+                     gpointer      user_data)
+{
+  MoatEngine *self = user_data;
+
+  moat_notifier_notify_incident (self->notifier, title, body, severity);
+}
+
+static void
+on_responses_changed_cb (MoatResponder *responder,
+                         MoatEngine    *self)
+{
+  g_signal_emit (self, signals[SIGNAL_THREATS_CHANGED], 0);
+}
+
+static void
+on_policy_changed_cb (MoatPolicyManager *policy,
+                      MoatEngine        *self)
+{
+  moat_responder_set_policy (self->responder, moat_policy_manager_get_policy (policy));
+  if (self->walled)
+    apply_walls (self);
+}
+
 static void
 moat_engine_constructed (GObject *object)
 {
@@ -929,6 +1060,24 @@ moat_engine_constructed (GObject *object)
   self->notifier = moat_notifier_new (self->settings);
   g_signal_connect_object (self->notifier, "allow-once-requested",
                            G_CALLBACK (on_notifier_allow_once_cb), self, 0);
+
+  {
+    MoatResponderHooks hooks = {
+      .record = responder_record_cb,
+      .set_protected = responder_set_protected_cb,
+      .has_protected = responder_has_protected_cb,
+      .set_blocked_hosts = responder_set_blocked_hosts_cb,
+      .set_gateway = responder_set_gateway_cb,
+      .notify = responder_notify_cb,
+      .user_data = self,
+    };
+
+    self->responder = moat_responder_new (NULL, &hooks, self->data_dir);
+    moat_responder_set_policy (self->responder, moat_policy_manager_get_policy (self->policy));
+    g_signal_connect_object (self->responder, "responses-changed",
+                             G_CALLBACK (on_responses_changed_cb), self, 0);
+    g_signal_connect_object (self->policy, "changed", G_CALLBACK (on_policy_changed_cb), self, 0);
+  }
   g_signal_connect_object (self->settings, "changed",
                            G_CALLBACK (on_settings_changed_cb), self, 0);
 
@@ -943,9 +1092,13 @@ moat_engine_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->added_id, g_source_remove);
+  g_clear_object (&self->responder);
   if (self->proxy != NULL)
     moat_proxy_stop (self->proxy);
   g_clear_object (&self->proxy);
+  g_clear_pointer (&self->walled_protected, g_strfreev);
+  g_clear_pointer (&self->walled_blocked, g_strfreev);
+  g_clear_pointer (&self->gateway_override, g_free);
   if (self->store != NULL)
     moat_store_close (self->store);
   g_clear_object (&self->notifier);
@@ -1203,6 +1356,8 @@ moat_engine_start_async (MoatEngine          *self,
 
   /* The default policy is in force until a saved one has been read. */
   moat_policy_manager_init_async (self->policy, self->cancellable, policy_read_cb, NULL);
+  /* Undo what a previous moatd left in force that nothing needs now. */
+  moat_responder_start (self->responder);
 
   /* After a crash the desktop may still point at a proxy that is gone. */
   moat_system_proxy_recover_async (self->system_proxy, self->cancellable,
@@ -1283,6 +1438,15 @@ moat_engine_get_lists (MoatEngine *self)
 {
   g_return_val_if_fail (MOAT_IS_ENGINE (self), NULL);
   return self->lists;
+}
+
+/* Runs the policy's actions for the active threats. */
+MoatResponder *
+moat_engine_get_responder (MoatEngine *self)
+{
+  g_return_val_if_fail (MOAT_IS_ENGINE (self), NULL);
+
+  return self->responder;
 }
 
 /* The policy in force: which threat gets which response. */
@@ -1757,8 +1921,15 @@ moat_engine_raise_threat (MoatEngine   *self,
 
   event = moat_event_new (MOAT_EVENT_SOURCE_DETECTOR, threat, severity, subject, "detected",
                           evidence != NULL ? evidence : "{}");
-  if (!moat_engine_record_event (self, event, error))
+  if (!moat_event_validate (event, error))
     return FALSE;
+  if (self->shut_down)
+    {
+      g_set_error_literal (error, MOAT_ERROR, MOAT_ERROR_FAILED, "The engine is shutting down");
+      return FALSE;
+    }
+  /* Told of in the incident's notification, once its response settles. */
+  moat_store_add_event (self->store, event);
 
   if (known != NULL)
     {
@@ -1785,6 +1956,7 @@ moat_engine_raise_threat (MoatEngine   *self,
     g_info ("Threat %s (%s) on “%s”: the policy has no rule for it", threat,
             moat_severity_to_string (severity), subject);
   threats_changed (self);
+  moat_responder_threat_raised (self->responder, threat, severity, subject);
   return TRUE;
 }
 
@@ -1821,6 +1993,7 @@ moat_engine_clear_threat (MoatEngine  *self,
   /* Cleared even when the event cannot be recorded: the threat is gone. */
   if (!moat_engine_record_event (self, event, NULL))
     g_warning ("Could not record that %s on “%s” cleared", threat, subject);
+  moat_responder_threat_cleared (self->responder, threat, subject);
   g_ptr_array_remove_index (self->threats, index);
   threats_changed (self);
   return TRUE;

@@ -10,6 +10,7 @@
 #include "moat-lists.h"
 #include "moat-policy-manager.h"
 #include "moat-proxy.h"
+#include "moat-responder.h"
 
 G_BEGIN_DECLS
 
@@ -97,6 +98,7 @@ gboolean             moat_engine_clear_threat          (MoatEngine          *sel
                                                         const char          *subject,
                                                         GError             **error);
 GPtrArray           *moat_engine_get_threats           (MoatEngine          *self);
+MoatResponder       *moat_engine_get_responder         (MoatEngine          *self);
 void                 moat_engine_set_list_files        (MoatEngine          *self,
                                                         const char * const  *files);
 gboolean             moat_engine_set_proxy_options     (MoatEngine          *self,

@@ -15,6 +15,7 @@
 #define MAX_TRACKED_SUBJECTS 1000
 #define TOP_N 3
 #define TITLE_SUBJECT_MAX 64
+#define MAX_SHOWN_INCIDENTS 8
 
 typedef struct {
   guint         n_events;
@@ -42,6 +43,8 @@ struct _MoatNotifier
   MoatSeverity         min_severity;
   guint                group_seconds;
 
+  GQueue               incidents;       /* NotifyNotification *, waiting to be shown */
+  GQueue               shown_incidents; /* the last few shown, kept for their actions */
   gboolean             show_in_flight;
   gboolean             group_ready;     /* the window closed while a show was in flight */
   gboolean             no_server_logged;
@@ -248,6 +251,7 @@ reload_settings (MoatNotifier *self)
 }
 
 static void show_group (MoatNotifier *self);
+static void show_next_incident (MoatNotifier *self);
 
 static void
 show_in_thread (GTask        *task,
@@ -279,6 +283,19 @@ show_cb (GObject      *object,
 
   delivered = g_task_propagate_boolean (G_TASK (result), &error);
   self->show_in_flight = FALSE;
+  if (g_task_get_source_tag (G_TASK (result)) == show_next_incident)
+    {
+      if (!delivered)
+        g_debug ("Cannot show an incident's notification: %s", error->message);
+      if (!g_queue_is_empty (&self->incidents))
+        show_next_incident (self);
+      else if (self->group_ready)
+        {
+          self->group_ready = FALSE;
+          show_group (self);
+        }
+      return;
+    }
   if (!delivered)
     {
       if (!self->no_server_logged)
@@ -297,7 +314,9 @@ show_cb (GObject      *object,
 
   g_signal_emit (self, signals[SIGNAL_GROUP_SHOWN], 0, n_events, delivered);
 
-  if (self->group_ready)
+  if (!g_queue_is_empty (&self->incidents))
+    show_next_incident (self);
+  else if (self->group_ready)
     {
       self->group_ready = FALSE;
       show_group (self);
@@ -426,6 +445,26 @@ show_group (MoatNotifier *self)
   task = g_task_new (self, NULL, show_cb, GUINT_TO_POINTER (group->n_events));
   g_task_set_source_tag (task, show_group);
   g_task_set_task_data (task, g_object_ref (self->notification), g_object_unref);
+  g_task_run_in_thread (task, show_in_thread);
+}
+
+/* Incidents get a notification each; they queue behind any show in flight. */
+static void
+show_next_incident (MoatNotifier *self)
+{
+  NotifyNotification *notification = g_queue_pop_head (&self->incidents);
+  g_autoptr(GTask) task = NULL;
+
+  if (notification == NULL)
+    return;
+  self->show_in_flight = TRUE;
+  task = g_task_new (self, NULL, show_cb, NULL);
+  g_task_set_source_tag (task, show_next_incident);
+  g_task_set_task_data (task, notification, g_object_unref);
+  /* Its buttons work only while the object lives. */
+  g_queue_push_tail (&self->shown_incidents, g_object_ref (notification));
+  while (g_queue_get_length (&self->shown_incidents) > MAX_SHOWN_INCIDENTS)
+    g_object_unref (g_queue_pop_head (&self->shown_incidents));
   g_task_run_in_thread (task, show_in_thread);
 }
 
@@ -558,6 +597,8 @@ moat_notifier_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->window_id, g_source_remove);
   g_clear_pointer (&self->group, group_free);
+  g_queue_clear_full (&self->incidents, g_object_unref);
+  g_queue_clear_full (&self->shown_incidents, g_object_unref);
   if (self->settings != NULL)
     g_signal_handlers_disconnect_by_data (self->settings, self);
   g_clear_object (&self->settings);
@@ -644,6 +685,50 @@ moat_notifier_add_event (MoatNotifier    *self,
       self->window_id = g_timeout_add_seconds (self->group_seconds, on_window_closed_cb, self);
     }
   group_add (self->group, event);
+}
+
+/**
+ * moat_notifier_notify_incident:
+ * @title: what was found
+ * @body: what Moat did about it, in sentences
+ *
+ * One notification for one incident: a threat and the actions taken on it.
+ * Unlike events, incidents are never grouped and always shown (when
+ * notifications are on), whatever their severity: the user always learns
+ * what Moat did to their network and why.
+ */
+void
+moat_notifier_notify_incident (MoatNotifier *self,
+                               const char   *title,
+                               const char   *body,
+                               MoatSeverity  severity)
+{
+  NotifyNotification *notification;
+
+  g_return_if_fail (MOAT_IS_NOTIFIER (self));
+  g_return_if_fail (title != NULL && body != NULL);
+
+  if (!self->enabled)
+    {
+      g_debug ("Notifications are off; not telling of an incident: %s", title);
+      return;
+    }
+  if (!notify_is_initted () && !notify_init ("Moat"))
+    {
+      g_debug ("libnotify cannot be initialised; not telling of an incident: %s", title);
+      return;
+    }
+  notification = notify_notification_new (title, body, APP_ID);
+  notify_notification_set_app_name (notification, "Moat");
+  notify_notification_set_hint_string (notification, "desktop-entry", APP_ID);
+  notify_notification_set_category (notification, "x-moat.incident");
+  notify_notification_set_urgency (notification, urgency_for (MAX (severity, MOAT_SEVERITY_MEDIUM)));
+  add_action (self, notification, "default", _("Show Activity"));
+  add_action (self, notification, MOAT_NOTIFIER_ACTION_SHOW_ACTIVITY, _("Show Activity"));
+  g_debug ("Notifying an incident: %s", title);
+  g_queue_push_tail (&self->incidents, notification);
+  if (!self->show_in_flight)
+    show_next_incident (self);
 }
 
 /* How many events wait in the group being collected. */

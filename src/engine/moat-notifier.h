@@ -43,6 +43,10 @@ MoatNotifier *moat_notifier_new               (GSettings       *settings);
 void          moat_notifier_add_event         (MoatNotifier    *self,
                                                MoatEvent       *event,
                                                MoatNotifyFlags  flags);
+void          moat_notifier_notify_incident   (MoatNotifier    *self,
+                                               const char      *title,
+                                               const char      *body,
+                                               MoatSeverity     severity);
 guint         moat_notifier_get_pending_count (MoatNotifier    *self);
 void          moat_notifier_show_activity     (MoatNotifier    *self,
                                                const char      *activation_token);

@@ -60,11 +60,19 @@ default_policy (void)
   return policy;
 }
 
+enum {
+  SIGNAL_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 static void
 set_policy (MoatPolicyManager *self, MoatPolicy *policy, const char *name)
 {
   g_clear_pointer (&self->policy, moat_policy_unref);
   self->policy = moat_policy_ref (policy);
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
   if (g_strcmp0 (self->name, name) != 0)
     {
       g_free (self->name);
@@ -347,6 +355,15 @@ moat_policy_manager_class_init (MoatPolicyManagerClass *klass)
                          MOAT_POLICY_DEFAULT_NAME,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * MoatPolicyManager::changed:
+   *
+   * Another policy is in force (even one with the same name).
+   */
+  signals[SIGNAL_CHANGED] =
+    g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
 }
 
 static void
