@@ -9,6 +9,7 @@
 
 #include "moat-error.h"
 #include "moat-lists.h"
+#include "moat-nm-network.h"
 #include "moat-notifier.h"
 #include "moat-responder.h"
 #include "moat-proxy.h"
@@ -771,6 +772,10 @@ on_settings_changed_cb (GSettings  *settings,
     }
   else if (g_str_equal (key, "protected-resources") && self->walled)
     apply_walls (self);
+  else if (g_str_equal (key, "vpn-on-demand"))
+    moat_responder_reconsider (self->responder, MOAT_ACTION_VPN_ON_DEMAND);
+  else if (g_str_equal (key, "block-protected-when-unsafe"))
+    moat_responder_reconsider (self->responder, MOAT_ACTION_BLOCK_PROTECTED_RESOURCES);
   else if (g_str_equal (key, "protect-computer"))
     {
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROTECT_COMPUTER]);
@@ -973,6 +978,19 @@ responder_has_protected_cb (gpointer user_data)
   return listed != NULL && listed[0] != NULL;
 }
 
+/* The switches in Preferences. */
+static gboolean
+responder_action_allowed_cb (MoatAction action, gpointer user_data)
+{
+  MoatEngine *self = user_data;
+
+  if (action == MOAT_ACTION_VPN_ON_DEMAND)
+    return g_settings_get_boolean (self->settings, "vpn-on-demand");
+  if (action == MOAT_ACTION_BLOCK_PROTECTED_RESOURCES)
+    return g_settings_get_boolean (self->settings, "block-protected-when-unsafe");
+  return TRUE;
+}
+
 static void
 responder_set_blocked_hosts_cb (const char * const *hosts, gpointer user_data)
 {
@@ -1066,13 +1084,16 @@ moat_engine_constructed (GObject *object)
       .record = responder_record_cb,
       .set_protected = responder_set_protected_cb,
       .has_protected = responder_has_protected_cb,
+      .action_allowed = responder_action_allowed_cb,
       .set_blocked_hosts = responder_set_blocked_hosts_cb,
       .set_gateway = responder_set_gateway_cb,
       .notify = responder_notify_cb,
       .user_data = self,
     };
 
-    self->responder = moat_responder_new (NULL, &hooks, self->data_dir);
+    g_autoptr(MoatNetwork) network = moat_nm_network_new ();
+
+    self->responder = moat_responder_new (network, &hooks, self->data_dir);
     moat_responder_set_policy (self->responder, moat_policy_manager_get_policy (self->policy));
     g_signal_connect_object (self->responder, "responses-changed",
                              G_CALLBACK (on_responses_changed_cb), self, 0);

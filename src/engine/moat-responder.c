@@ -629,6 +629,9 @@ one_off_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 static char *
 action_precondition (MoatResponder *self, Incident *incident, MoatAction action)
 {
+  if (self->hooks.action_allowed != NULL && !self->hooks.action_allowed (action,
+                                                                          self->hooks.user_data))
+    return g_strdup (_("it is turned off in Moat’s preferences"));
   switch (action)
     {
     case MOAT_ACTION_VPN_ON_DEMAND:
@@ -783,6 +786,21 @@ incident_revert (MoatResponder *self, Incident *incident, const char *reason)
         record (self, incident, chain->actions[chain->current], "action-reverted", reason);
       chain->state = MOAT_RESPONSE_DONE;
     }
+}
+
+/* Undoes an incident's response and runs it again from the start. */
+static void
+incident_restart (MoatResponder *self, Incident *incident, const char *reason)
+{
+  incident_revert (self, incident, reason);
+  g_clear_object (&incident->cancellable);
+  incident->cancellable = g_cancellable_new ();
+  for (guint c = 0; c < incident->n_chains; c++)
+    g_clear_pointer (&incident->chains[c].reason, g_free);
+  incident->settled = FALSE;
+  incident->notify_wanted = FALSE;
+  g_ptr_array_set_size (incident->story, 0);
+  incident_start (self, incident);
 }
 
 /* ---- restart ---- */
@@ -1013,19 +1031,42 @@ moat_responder_set_policy (MoatResponder *self,
         g_ptr_array_add (restart, incident);
     }
   for (guint i = 0; i < restart->len; i++)
-    {
-      Incident *incident = g_ptr_array_index (restart, i);
+    incident_restart (self, g_ptr_array_index (restart, i), _("the policy changed"));
+  vpn_update (self);
+  apply (self);
+}
 
-      incident_revert (self, incident, _("the policy changed"));
-      g_clear_object (&incident->cancellable);
-      incident->cancellable = g_cancellable_new ();
+/**
+ * moat_responder_reconsider:
+ * @action: an action the user just allowed or forbade
+ *
+ * Starts afresh the responses whose rule has @action in a chain, so that a
+ * switch the user flips takes effect at once.
+ */
+void
+moat_responder_reconsider (MoatResponder *self,
+                           MoatAction     action)
+{
+  g_autoptr(GPtrArray) restart = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer value;
+
+  g_return_if_fail (MOAT_IS_RESPONDER (self));
+
+  g_hash_table_iter_init (&iter, self->incidents);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Incident *incident = value;
+      gboolean uses = FALSE;
+
       for (guint c = 0; c < incident->n_chains; c++)
-        g_clear_pointer (&incident->chains[c].reason, g_free);
-      incident->settled = FALSE;
-      incident->notify_wanted = FALSE;
-      g_ptr_array_set_size (incident->story, 0);
-      incident_start (self, incident);
+        for (guint a = 0; a < incident->chains[c].n_actions; a++)
+          uses = uses || incident->chains[c].actions[a] == action;
+      if (uses)
+        g_ptr_array_add (restart, incident);
     }
+  for (guint i = 0; i < restart->len; i++)
+    incident_restart (self, g_ptr_array_index (restart, i), _("Moat’s preferences changed"));
   vpn_update (self);
   apply (self);
 }

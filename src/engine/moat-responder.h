@@ -57,6 +57,8 @@ void moat_response_free (MoatResponse *response);
  * @set_protected: wall off the protected resources (the policy's `protect`
  *   hosts and the user's protected-resources list), or stop
  * @has_protected: whether there are any protected resources to wall off
+ * @action_allowed: whether the user lets Moat take @action (the switches in
+ *   Preferences); %NULL: all are
  * @set_blocked_hosts: the hosts the policy cut off (%NULL: none)
  * @set_gateway: route proxy traffic through @gateway ("host:port") or, with
  *   %NULL, through what the settings say
@@ -71,6 +73,8 @@ typedef struct {
   void (*set_protected)     (gboolean            walled,
                              gpointer            user_data);
   gboolean (*has_protected) (gpointer            user_data);
+  gboolean (*action_allowed) (MoatAction         action,
+                              gpointer           user_data);
   void (*set_blocked_hosts) (const char * const *hosts,
                              gpointer            user_data);
   void (*set_gateway)       (const char         *gateway,
@@ -109,6 +113,8 @@ void           moat_responder_threat_raised   (MoatResponder            *self,
 void           moat_responder_threat_cleared  (MoatResponder            *self,
                                                const char               *threat,
                                                const char               *subject);
+void           moat_responder_reconsider      (MoatResponder            *self,
+                                               MoatAction                action);
 GPtrArray     *moat_responder_get_responses   (MoatResponder            *self);
 gboolean       moat_responder_is_idle         (MoatResponder            *self);
 

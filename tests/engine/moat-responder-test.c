@@ -121,6 +121,7 @@ typedef struct {
   GPtrArray     *events;         /* "action-taken vpn_on_demand" */
   GPtrArray     *notifications;  /* "title|body" */
   gboolean       walled;
+  gboolean       vpn_forbidden;  /* the user's switch */
   char          *blocked;        /* joined by "," */
   char          *gateway;
 } Fixture;
@@ -153,6 +154,14 @@ static gboolean
 has_protected_cb (gpointer user_data)
 {
   return FALSE;
+}
+
+static gboolean
+action_allowed_cb (MoatAction action, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  return !(action == MOAT_ACTION_VPN_ON_DEMAND && f->vpn_forbidden);
 }
 
 static void
@@ -188,6 +197,7 @@ make_responder (Fixture *f)
     .record = record_cb,
     .set_protected = set_protected_cb,
     .has_protected = has_protected_cb,
+    .action_allowed = action_allowed_cb,
     .set_blocked_hosts = set_blocked_cb,
     .set_gateway = set_gateway_cb,
     .notify = notify_cb,
@@ -512,6 +522,33 @@ test_policy_change (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->events->len, ==, 3);
 }
 
+/* The user turns VPN on demand off: the fallback runs at once; back on,
+ * the VPN comes up and the wall goes. */
+static void
+test_switch (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GPtrArray) responses = NULL;
+
+  set_policy (f, POLICY);
+  moat_responder_start (f->responder);
+  f->vpn_forbidden = TRUE;
+  moat_responder_threat_raised (f->responder, "network.arp_spoof", MOAT_SEVERITY_HIGH, "E");
+  wait_idle (f);
+  g_assert_true (f->walled);
+  g_assert_cmpuint (f->network->calls->len, ==, 0);
+  responses = moat_responder_get_responses (f->responder);
+  g_assert_cmpstr (response (responses, 0)->reason, ==, "it is turned off in Moat’s preferences");
+
+  f->vpn_forbidden = FALSE;
+  moat_responder_reconsider (f->responder, MOAT_ACTION_VPN_ON_DEMAND);
+  wait_idle (f);
+  g_assert_false (f->walled);
+  assert_joined (f->network->calls, "up Work");
+  assert_joined (f->events, "action-failed vpn_on_demand; action-taken block_protected_resources; "
+                            "action-reverted block_protected_resources; "
+                            "action-taken vpn_on_demand");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -527,6 +564,7 @@ main (int argc, char *argv[])
   ADD ("/moat/responder/preconditions", test_preconditions);
   ADD ("/moat/responder/block-host", test_block_host);
   ADD ("/moat/responder/policy-change", test_policy_change);
+  ADD ("/moat/responder/switch", test_switch);
 #undef ADD
 
   return g_test_run ();
