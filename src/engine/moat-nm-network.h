@@ -4,6 +4,7 @@
 #pragma once
 
 #include "moat-network.h"
+#include "moat-network-state.h"
 
 G_BEGIN_DECLS
 
@@ -11,10 +12,18 @@ G_BEGIN_DECLS
  * MoatNmNetwork: MoatNetwork through NetworkManager (libnm) on the system
  * bus. Without NetworkManager every request fails with NOT_SUPPORTED and a
  * clear message; NetworkManager that starts later is picked up.
+ *
+ * Signals:
+ *   ::changed: the networks changed (a connection came or went, the Wi-Fi
+ *     saw other access points, the default route moved); the detectors run
+ *     again. Emitted at most once a second.
  */
 #define MOAT_TYPE_NM_NETWORK (moat_nm_network_get_type ())
 G_DECLARE_FINAL_TYPE (MoatNmNetwork, moat_nm_network, MOAT, NM_NETWORK, MoatNetwork)
 
-MoatNetwork *moat_nm_network_new (void);
+MoatNetwork      *moat_nm_network_new       (void);
+/* What NetworkManager says now (available = FALSE without it). Never blocks:
+ * it reads libnm's cache. */
+MoatNetworkState *moat_nm_network_get_state (MoatNmNetwork *self);
 
 G_END_DECLS
