@@ -11,12 +11,13 @@
 #include "moat-debug.h"
 #include "moat-lists-page.h"
 #include "moat-overview-page.h"
+#include "moat-threats-page.h"
 
 #include <glib/gi18n.h>
 
 /*
- * MoatWindow: the header bar with the view switcher, the Overview, Activity
- * and Lists pages, and the states around them: connecting, engine not running, store
+ * MoatWindow: the header bar with the view switcher, the Overview, Threats,
+ * Activity and Lists pages, and the states around them: connecting, engine not running, store
  * problems. Closing it does not stop protection: moatd is its own process.
  */
 
@@ -36,6 +37,7 @@ struct _MoatWindow {
   AdwViewSwitcherBar   *switcher_bar;
   AdwViewStack         *view_stack;
   MoatOverviewPage     *overview_page;
+  MoatThreatsPage      *threats_page;
   MoatActivityPage     *activity_page;
   MoatListsPage        *lists_page;
   AdwStatusPage        *engine_page;
@@ -230,6 +232,7 @@ moat_window_class_init (MoatWindowClass *klass)
   window_class->close_request = moat_window_close_request;
 
   g_type_ensure (MOAT_TYPE_OVERVIEW_PAGE);
+  g_type_ensure (MOAT_TYPE_THREATS_PAGE);
   g_type_ensure (MOAT_TYPE_ACTIVITY_PAGE);
   g_type_ensure (MOAT_TYPE_LISTS_PAGE);
 
@@ -241,6 +244,7 @@ moat_window_class_init (MoatWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MoatWindow, switcher_bar);
   gtk_widget_class_bind_template_child (widget_class, MoatWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, MoatWindow, overview_page);
+  gtk_widget_class_bind_template_child (widget_class, MoatWindow, threats_page);
   gtk_widget_class_bind_template_child (widget_class, MoatWindow, activity_page);
   gtk_widget_class_bind_template_child (widget_class, MoatWindow, lists_page);
   gtk_widget_class_bind_template_child (widget_class, MoatWindow, engine_page);
@@ -306,6 +310,7 @@ moat_window_set_client (MoatWindow *self,
   moat_overview_page_set_client (self->overview_page, client);
   g_signal_connect_object (self->overview_page, "show-event",
                            G_CALLBACK (on_overview_show_event_cb), self, 0);
+  moat_threats_page_set_client (self->threats_page, client);
   moat_activity_page_set_client (self->activity_page, client);
   moat_lists_page_set_client (self->lists_page, client);
 
