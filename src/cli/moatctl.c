@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* moatctl: the command-line client of moatd. Exit status is part of its
  * interface (moatctl(1)): */
@@ -41,6 +42,7 @@ typedef enum {
   COMMAND_PROTECTED,
   COMMAND_POLICY,
   COMMAND_THREATS,
+  COMMAND_SCAN,
 } Command;
 
 typedef struct {
@@ -100,6 +102,7 @@ help_text (void)
            "  moatctl protect [on|off]\n"
            "  moatctl [--json] protected [--remove] [HOST]\n"
            "  moatctl [--json] threats\n"
+           "  moatctl [--json] scan\n"
            "  moatctl [--json] policy check FILE\n"
            "  moatctl policy load FILE\n"
            "  moatctl [--json] policy show\n"
@@ -128,7 +131,11 @@ help_text (void)
            "  protected         Company hosts to wall off when the network is not safe\n"
            "                    (the policy uses them); add HOST, --remove it, or list.\n"
            "  threats           The active threats: what a detector sees now, since when,\n"
-           "                    and its evidence. The risk level is that of the worst.\n"
+           "                    and its evidence, and what Moat does about each as the\n"
+           "                    policy says. The risk level is that of the worst.\n"
+           "  scan              Check the network for attacks now and print what each\n"
+           "                    check saw: TLS interception, a new root CA, DNS\n"
+           "                    hijacking, SSL stripping, ARP spoofing, Wi-Fi and VPN.\n"
            "  policy            Which threat gets which response. check: whether Moat\n"
            "                    would accept the policy FILE, and if not, the line and\n"
            "                    the reason (needs no moatd); load: put FILE in force,\n"
@@ -750,6 +757,85 @@ responses_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   done (ctl);
 }
 
+static const char *
+finding_result_text (const char *result)
+{
+  if (g_str_equal (result, "clean"))
+    return _("clean");
+  if (g_str_equal (result, "threat"))
+    return _("THREAT");
+  if (g_str_equal (result, "inconclusive"))
+    return _("unsure");
+  return result;
+}
+
+static void
+scan_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Ctl *ctl = user_data;
+  g_autoptr(GVariant) reply = call_finish (ctl, result);
+  g_autoptr(GVariantIter) iter = NULL;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(GString) out = g_string_new (NULL);
+  const char *detector, *subject, *res, *threat, *severity, *summary, *evidence;
+  gint64 time;
+
+  if (reply == NULL)
+    return;
+  g_variant_get (reply, "(a(sssssssx))", &iter);
+  json_builder_begin_array (builder);
+  while (g_variant_iter_next (iter, "(&s&s&s&s&s&s&sx)", &detector, &subject, &res, &threat,
+                              &severity, &summary, &evidence, &time))
+    {
+      if (ctl->json)
+        {
+          g_autofree char *utc = moat_cli_format_utc (time);
+
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "detector");
+          json_builder_add_string_value (builder, detector);
+          json_builder_set_member_name (builder, "subject");
+          json_builder_add_string_value (builder, subject);
+          json_builder_set_member_name (builder, "result");
+          json_builder_add_string_value (builder, res);
+          json_builder_set_member_name (builder, "threat");
+          json_builder_add_string_value (builder, threat);
+          json_builder_set_member_name (builder, "severity");
+          json_builder_add_string_value (builder, severity);
+          json_builder_set_member_name (builder, "summary");
+          json_builder_add_string_value (builder, summary);
+          json_builder_set_member_name (builder, "evidence");
+          moat_cli_add_json_object (builder, evidence);
+          json_builder_set_member_name (builder, "time");
+          json_builder_add_string_value (builder, utc);
+          json_builder_set_member_name (builder, "time_us");
+          json_builder_add_int_value (builder, time);
+          json_builder_end_object (builder);
+        }
+      else
+        {
+          g_string_append_printf (out, "%-8s  %-11s  %s", finding_result_text (res), detector,
+                                  subject);
+          if (threat[0] != '\0')
+            g_string_append_printf (out, "  (%s, %s)", moat_threat_get_display_name (threat),
+                                    severity);
+          g_string_append_printf (out, "\n          %s\n", summary);
+        }
+    }
+  json_builder_end_array (builder);
+  if (ctl->json)
+    {
+      g_autoptr(JsonNode) node = json_builder_get_root (builder);
+
+      print_json (node);
+    }
+  else if (out->len == 0)
+    write_out (_("No check could run.\n"));
+  else
+    write_out (out->str);
+  done (ctl);
+}
+
 static void
 threats_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 {
@@ -786,6 +872,11 @@ run_command (Ctl *ctl)
       break;
     case COMMAND_THREATS:
       call (ctl, "GetThreats", NULL, threats_cb);
+      break;
+    case COMMAND_SCAN:
+      if (!ctl->json && isatty (STDERR_FILENO))
+        g_printerr ("%s", _("Checking the network…\n"));
+      call (ctl, "Scan", NULL, scan_cb);
       break;
     case COMMAND_PROTECT:
       if (ctl->args[0] == NULL)
@@ -1302,11 +1393,13 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
     ctl->command = COMMAND_POLICY;
   else if (g_str_equal (command, "threats"))
     ctl->command = COMMAND_THREATS;
+  else if (g_str_equal (command, "scan"))
+    ctl->command = COMMAND_SCAN;
   else
     {
       fail (ctl, EXIT_USAGE,
             _("“%s” is not a command: use status, events, check, lists, allow, block, protect, "
-              "protected, threats or policy"),
+              "protected, threats, scan or policy"),
             command);
       goto out;
     }
@@ -1340,6 +1433,7 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
     case COMMAND_STATUS:
     case COMMAND_EVENTS:
     case COMMAND_THREATS:
+    case COMMAND_SCAN:
       if (n_args > 0)
         {
           fail (ctl, EXIT_USAGE, _("Unexpected argument “%s”"), ctl->args[0]);

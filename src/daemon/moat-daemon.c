@@ -804,6 +804,79 @@ on_handle_get_responses_cb (MoatDBusMoat1         *skeleton,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+static GVariant *
+findings_to_variant (GPtrArray *findings)
+{
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a(sssssssx)"));
+  for (guint i = 0; findings != NULL && i < findings->len; i++)
+    {
+      const MoatTimedFinding *timed = g_ptr_array_index (findings, i);
+      const MoatFinding *f = timed->finding;
+      gboolean threat = f->result == MOAT_FINDING_THREAT;
+
+      g_variant_builder_add (&b, "(sssssssx)", f->detector, f->subject,
+                             moat_finding_result_to_string (f->result),
+                             threat ? f->threat : "",
+                             threat ? moat_severity_to_string (f->severity) : "",
+                             f->summary, f->evidence != NULL ? f->evidence : "{}", timed->time);
+    }
+  return g_variant_builder_end (&b);
+}
+
+static gboolean
+on_handle_get_findings_cb (MoatDBusMoat1         *skeleton,
+                           GDBusMethodInvocation *invocation,
+                           MoatDaemon            *self)
+{
+  GPtrArray *findings = moat_detectors_get_findings (moat_engine_get_detectors (self->engine));
+
+  moat_dbus_moat1_complete_get_findings (skeleton, invocation, findings_to_variant (findings));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+scan_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(Call) call = user_data;
+  g_autoptr(GPtrArray) findings = NULL;
+  GError *error = NULL;
+
+  findings = moat_detectors_scan_finish (MOAT_DETECTORS (object), result, &error);
+  if (findings == NULL)
+    {
+      call_return_error (call, error);
+      return;
+    }
+  moat_dbus_moat1_complete_scan (call->self->skeleton, g_steal_pointer (&call->invocation),
+                                 findings_to_variant (findings));
+}
+
+static gboolean
+on_handle_scan_cb (MoatDBusMoat1         *skeleton,
+                   GDBusMethodInvocation *invocation,
+                   MoatDaemon            *self)
+{
+  Call *call = call_begin (self, invocation);
+
+  if (call == NULL)
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  moat_detectors_scan_async (moat_engine_get_detectors (self->engine), self->cancellable, scan_cb,
+                             call);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+on_findings_changed_cb (MoatDetectors *detectors,
+                        MoatDaemon    *self)
+{
+  if (self->exported)
+    moat_dbus_moat1_emit_findings_changed (self->skeleton);
+}
+
 static void
 on_engine_threats_changed_cb (MoatEngine *engine,
                               MoatDaemon *self)
@@ -1053,6 +1126,13 @@ moat_daemon_new (MoatEngine *engine)
   g_signal_connect (engine, "threats-changed", G_CALLBACK (on_engine_threats_changed_cb), self);
   g_signal_connect (self->skeleton, "handle-get-responses",
                     G_CALLBACK (on_handle_get_responses_cb), self);
+  g_signal_connect (self->skeleton, "handle-get-findings",
+                    G_CALLBACK (on_handle_get_findings_cb), self);
+  g_signal_connect (self->skeleton, "handle-scan", G_CALLBACK (on_handle_scan_cb), self);
+  g_signal_connect_object (moat_engine_get_detectors (engine), "findings-changed",
+                           G_CALLBACK (on_findings_changed_cb), self, 0);
+  g_object_bind_property (moat_engine_get_detectors (engine), "safe-since", self->skeleton,
+                          "safe-since", G_BINDING_SYNC_CREATE);
   g_signal_connect (self->skeleton, "handle-get-threats", G_CALLBACK (on_handle_get_threats_cb),
                     self);
 

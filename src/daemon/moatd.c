@@ -176,6 +176,7 @@ main (int   argc,
   gboolean replace = FALSE;
   gboolean verbose = FALSE;
   gboolean version = FALSE;
+  gboolean no_network_checks = FALSE;
   GBusNameOwnerFlags flags;
   Moatd moatd = { 0 };
   const GOptionEntry entries[] = {
@@ -191,6 +192,8 @@ main (int   argc,
       N_("FILE") },
     { "allow-local-host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &allow_local_hosts,
       N_("Let requests for NAME reach this computer’s own addresses (repeatable)"), N_("NAME") },
+    { "no-network-checks", 0, 0, G_OPTION_ARG_NONE, &no_network_checks,
+      N_("Check the network for attacks only when asked (moatctl scan), never by itself"), NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
       N_("Log what moatd does"), NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version,
@@ -264,6 +267,7 @@ main (int   argc,
       g_printerr ("moatd: --allow-local-host %s\n", error->message);
       return 2;
     }
+  moat_engine_set_network_checks (moatd.engine, !no_network_checks);
   moatd.daemon = moat_daemon_new (moatd.engine);
   moatd.exit_status = EXIT_SUCCESS;
 

@@ -181,9 +181,9 @@ moat_gateway_parse (const char  *route_text,
 }
 
 typedef struct {
-  char *route_path;
-  char *arp_path;
-  char *known_mac;
+  char       *route_path;
+  char       *arp_path;
+  GHashTable *known_macs;   /* subject → MAC, a copy for the thread */
 } ProbeData;
 
 static void
@@ -191,7 +191,7 @@ probe_data_free (ProbeData *data)
 {
   g_free (data->route_path);
   g_free (data->arp_path);
-  g_free (data->known_mac);
+  g_hash_table_unref (data->known_macs);
   g_free (data);
 }
 
@@ -290,7 +290,7 @@ probe_in_thread (GTask        *task,
   g_autoptr(MoatGateway) gateway = NULL;
   g_autofree char *subject = NULL;
   g_autofree char *evidence = NULL;
-  g_autofree char *known = data->known_mac != NULL ? parse_mac (data->known_mac) : NULL;
+  g_autofree char *known = NULL;
   ProbeResult *result = g_new0 (ProbeResult, 1);
   gint64 start = g_get_monotonic_time ();
   MoatFinding *finding;
@@ -321,7 +321,11 @@ probe_in_thread (GTask        *task,
     }
   else
     {
+      const char *known_text;
+
       subject = g_strdup_printf ("%s on %s", gateway->address, gateway->interface);
+      known_text = g_hash_table_lookup (data->known_macs, subject);
+      known = known_text != NULL ? parse_mac (known_text) : NULL;
       evidence = gateway_evidence (gateway, known);
       if (gateway->mac == NULL)
         {
@@ -372,12 +376,13 @@ probe_in_thread (GTask        *task,
  * moat_gateway_probe_run_async:
  * @route_path: (nullable): /proc/net/route by default
  * @arp_path: (nullable): /proc/net/arp by default
- * @known_mac: (nullable): the gateway's MAC on this network before
+ * @known_macs: (nullable) (element-type utf8 utf8): each network's gateway
+ *   MAC before, by subject ("GATEWAY on INTERFACE")
  */
 void
 moat_gateway_probe_run_async (const char          *route_path,
                               const char          *arp_path,
-                              const char          *known_mac,
+                              GHashTable          *known_macs,
                               GCancellable        *cancellable,
                               GAsyncReadyCallback  callback,
                               gpointer             user_data)
@@ -387,7 +392,16 @@ moat_gateway_probe_run_async (const char          *route_path,
 
   data->route_path = g_strdup (route_path != NULL ? route_path : "/proc/net/route");
   data->arp_path = g_strdup (arp_path != NULL ? arp_path : "/proc/net/arp");
-  data->known_mac = g_strdup (known_mac);
+  data->known_macs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  if (known_macs != NULL)
+    {
+      GHashTableIter iter;
+      gpointer key, value;
+
+      g_hash_table_iter_init (&iter, known_macs);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        g_hash_table_insert (data->known_macs, g_strdup (key), g_strdup (value));
+    }
   g_task_set_source_tag (task, moat_gateway_probe_run_async);
   g_task_set_task_data (task, data, (GDestroyNotify) probe_data_free);
   g_task_run_in_thread (task, probe_in_thread);

@@ -43,10 +43,11 @@ MoatGateway *moat_gateway_parse       (const char   *route_text,
 /*
  * The gateway check, on a worker thread: reads the tables (sending one UDP
  * datagram to the gateway's discard port first, so that the neighbour table
- * has its entry), and compares its MAC with @known_mac, the MAC this network
- * had before (NULL the first time).
+ * has its entry), and compares its MAC with the one @known_macs gives for
+ * its subject ("GATEWAY on INTERFACE"), the MAC this network had before
+ * (none the first time).
  *
- * - a MAC other than @known_mac, or a MAC that another neighbour shares (an
+ * - a MAC other than the known one, or a MAC that another neighbour shares (an
  *   ARP spoofer answers for the gateway with its own address), is
  *   `network.arp_spoof`, severity high; evidence: interface, gateway, mac,
  *   expected_mac, shared_with;
@@ -57,7 +58,7 @@ MoatGateway *moat_gateway_parse       (const char   *route_text,
  */
 void         moat_gateway_probe_run_async  (const char          *route_path,
                                             const char          *arp_path,
-                                            const char          *known_mac,
+                                            GHashTable          *known_macs,
                                             GCancellable        *cancellable,
                                             GAsyncReadyCallback  callback,
                                             gpointer             user_data);

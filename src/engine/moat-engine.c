@@ -35,6 +35,8 @@ struct _MoatEngine
   MoatLists           *lists;
   MoatPolicyManager   *policy;
   MoatResponder       *responder;
+  MoatDetectors       *detectors;
+  gboolean             network_checks;     /* check by itself, not only when asked */
   gboolean             walled;             /* the protected resources are walled off */
   GStrv                walled_protected;   /* what the proxy walls off now */
   GStrv                walled_blocked;
@@ -1030,10 +1032,38 @@ on_responses_changed_cb (MoatResponder *responder,
   g_signal_emit (self, signals[SIGNAL_THREATS_CHANGED], 0);
 }
 
+/* ---- the network checks ---- */
+
+static void
+on_detectors_raise_cb (MoatDetectors *detectors,
+                       const char    *threat,
+                       int            severity,
+                       const char    *subject,
+                       const char    *evidence,
+                       MoatEngine    *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!moat_engine_raise_threat (self, threat, (MoatSeverity) severity, subject, evidence, &error))
+    g_warning ("Cannot raise %s on “%s”: %s", threat, subject, error->message);
+}
+
+static void
+on_detectors_clear_cb (MoatDetectors *detectors,
+                       const char    *threat,
+                       const char    *subject,
+                       MoatEngine    *self)
+{
+  /* Someone (moatctl, a test) may have cleared it already. */
+  moat_engine_clear_threat (self, threat, subject, NULL);
+}
+
 static void
 on_policy_changed_cb (MoatPolicyManager *policy,
                       MoatEngine        *self)
 {
+  moat_detectors_set_policy_vpn (self->detectors,
+                                 moat_policy_get_vpn (moat_policy_manager_get_policy (policy)));
   moat_responder_set_policy (self->responder, moat_policy_manager_get_policy (policy));
   if (self->walled)
     apply_walls (self);
@@ -1094,6 +1124,14 @@ moat_engine_constructed (GObject *object)
     g_autoptr(MoatNetwork) network = moat_nm_network_new ();
 
     self->responder = moat_responder_new (network, &hooks, self->data_dir);
+    self->detectors = moat_detectors_new (self->settings, MOAT_NM_NETWORK (network),
+                                          self->data_dir);
+    moat_detectors_set_policy_vpn (self->detectors, moat_policy_get_vpn (
+                                     moat_policy_manager_get_policy (self->policy)));
+    g_signal_connect_object (self->detectors, "raise", G_CALLBACK (on_detectors_raise_cb),
+                             self, 0);
+    g_signal_connect_object (self->detectors, "clear", G_CALLBACK (on_detectors_clear_cb),
+                             self, 0);
     moat_responder_set_policy (self->responder, moat_policy_manager_get_policy (self->policy));
     g_signal_connect_object (self->responder, "responses-changed",
                              G_CALLBACK (on_responses_changed_cb), self, 0);
@@ -1113,6 +1151,7 @@ moat_engine_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->added_id, g_source_remove);
+  g_clear_object (&self->detectors);
   g_clear_object (&self->responder);
   if (self->proxy != NULL)
     moat_proxy_stop (self->proxy);
@@ -1379,6 +1418,7 @@ moat_engine_start_async (MoatEngine          *self,
   moat_policy_manager_init_async (self->policy, self->cancellable, policy_read_cb, NULL);
   /* Undo what a previous moatd left in force that nothing needs now. */
   moat_responder_start (self->responder);
+  moat_detectors_start (self->detectors, self->network_checks);
 
   /* After a crash the desktop may still point at a proxy that is gone. */
   moat_system_proxy_recover_async (self->system_proxy, self->cancellable,
@@ -1459,6 +1499,32 @@ moat_engine_get_lists (MoatEngine *self)
 {
   g_return_val_if_fail (MOAT_IS_ENGINE (self), NULL);
   return self->lists;
+}
+
+/* The network checks. */
+MoatDetectors *
+moat_engine_get_detectors (MoatEngine *self)
+{
+  g_return_val_if_fail (MOAT_IS_ENGINE (self), NULL);
+
+  return self->detectors;
+}
+
+/**
+ * moat_engine_set_network_checks:
+ * @automatic: whether the network checks run by themselves (on network
+ *   changes and on a schedule); with %FALSE they run only when asked
+ *
+ * Call before moat_engine_start_async(). The default is %FALSE (moatd
+ * turns them on), so that an engine in a test never reaches out by itself.
+ */
+void
+moat_engine_set_network_checks (MoatEngine *self,
+                                gboolean    automatic)
+{
+  g_return_if_fail (MOAT_IS_ENGINE (self));
+
+  self->network_checks = automatic;
 }
 
 /* Runs the policy's actions for the active threats. */

@@ -5,6 +5,7 @@
 
 #include <gio/gio.h>
 
+#include "moat-detectors.h"
 #include "moat-enums.h"
 #include "moat-event.h"
 #include "moat-lists.h"
@@ -99,6 +100,9 @@ gboolean             moat_engine_clear_threat          (MoatEngine          *sel
                                                         GError             **error);
 GPtrArray           *moat_engine_get_threats           (MoatEngine          *self);
 MoatResponder       *moat_engine_get_responder         (MoatEngine          *self);
+MoatDetectors       *moat_engine_get_detectors         (MoatEngine          *self);
+void                 moat_engine_set_network_checks    (MoatEngine          *self,
+                                                        gboolean             automatic);
 void                 moat_engine_set_list_files        (MoatEngine          *self,
                                                         const char * const  *files);
 gboolean             moat_engine_set_proxy_options     (MoatEngine          *self,

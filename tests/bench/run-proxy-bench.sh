@@ -46,7 +46,7 @@ printf '[io/github/moatproject/Moat]\nconnect-ports=[443, 18443]\n' \
 # harness measures the whole process tree (moatd and that idle dbus-daemon).
 start="exec env GSETTINGS_SCHEMA_DIR=$build/data GSETTINGS_BACKEND=keyfile \
 XDG_CONFIG_HOME=$data/config \
-dbus-run-session -- $build/src/daemon/moatd --data-dir $data/\$BENCH_PORT \
+dbus-run-session -- $build/src/daemon/moatd --no-network-checks --data-dir $data/\$BENCH_PORT \
 --proxy-port \$BENCH_PORT --list \"\$BENCH_BLOCKLIST\" \
 --allow-local-host allowed.example.test --allow-local-host blocked.example.test"
 

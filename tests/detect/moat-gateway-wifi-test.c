@@ -103,12 +103,15 @@ static void
 run_probe (ProbeFixture *f, const char *arp, const char *known)
 {
   g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) macs = g_hash_table_new (g_str_hash, g_str_equal);
 
+  if (known != NULL)
+    g_hash_table_insert (macs, (char *) "192.0.2.1 on eth0", (char *) known);
   g_file_set_contents (f->arp, arp, -1, &error);
   g_assert_no_error (error);
   g_clear_pointer (&f->findings, g_ptr_array_unref);
   g_clear_pointer (&f->gateway, moat_gateway_free);
-  moat_gateway_probe_run_async (f->route, f->arp, known, NULL, probe_done_cb, f);
+  moat_gateway_probe_run_async (f->route, f->arp, macs, NULL, probe_done_cb, f);
   while (f->findings == NULL)
     g_main_context_iteration (NULL, TRUE);
   g_assert_cmpuint (f->findings->len, ==, 1);

@@ -77,10 +77,12 @@ spawn_moatd (Fixture *fixture, gboolean replace)
                                 g_test_dbus_get_bus_address (fixture->bus), TRUE);
   if (replace)
     process = g_subprocess_launcher_spawn (launcher, &error, fixture->moatd_path,
-                                           "--data-dir", data_dir, "--replace", NULL);
+                                           "--data-dir", data_dir, "--replace",
+                                           "--no-network-checks", NULL);
   else
     process = g_subprocess_launcher_spawn (launcher, &error, fixture->moatd_path,
-                                           "--data-dir", data_dir, NULL);
+                                           "--data-dir", data_dir,
+                                           "--no-network-checks", NULL);
   g_assert_no_error (error);
   return process;
 }

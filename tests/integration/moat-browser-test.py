@@ -137,7 +137,7 @@ def main():
     port = origin.server_address[1]
     threading.Thread(target=origin.serve_forever, daemon=True).start()
 
-    moatd = subprocess.Popen([MOATD, "--data-dir", os.path.join(tmp, "data"),
+    moatd = subprocess.Popen([MOATD, "--data-dir", os.path.join(tmp, "data"), "--no-network-checks",
                               "--proxy-port", "0", "--list", listfile,
                               "--allow-local-host", "localhost"],
                              stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "moatd.log"), "w"))

@@ -133,7 +133,8 @@ class Desktop:
         self.activated_data_dir = os.path.join(self.tmp, "moatd-activated")
         with open(os.path.join(services, f"{DBUS_NAME}.service"), "w") as f:
             f.write(f"[D-BUS Service]\nName={DBUS_NAME}\n"
-                    f"Exec={self.moatd_path} --data-dir {self.activated_data_dir}\n")
+                    f"Exec={self.moatd_path} --data-dir {self.activated_data_dir} "
+                    f"--no-network-checks\n")
         config = os.path.join(self.tmp, "session.conf")
         with open(config, "w") as f:
             f.write(f"""<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
@@ -184,7 +185,8 @@ class Desktop:
         data_dir = os.path.join(self.tmp, "moatd-data")
         os.makedirs(data_dir, exist_ok=True)
         self.moatd_log = open(os.path.join(self.tmp, "moatd.log"), "w")
-        self.moatd = self.spawn([self.moatd_path, "--data-dir", data_dir, *extra_args],
+        self.moatd = self.spawn([self.moatd_path, "--data-dir", data_dir, "--no-network-checks",
+                                 *extra_args],
                                 stdout=self.moatd_log, stderr=subprocess.STDOUT)
         wait_for("moatd on the bus", lambda: self.name_has_owner(DBUS_NAME), timeout=20)
 
