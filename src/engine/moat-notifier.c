@@ -285,7 +285,16 @@ show_cb (GObject      *object,
   self->show_in_flight = FALSE;
   if (g_task_get_source_tag (G_TASK (result)) == show_next_incident)
     {
-      if (!delivered)
+      NotifyNotification *notification = g_task_get_task_data (G_TASK (result));
+
+      /* Once more: the server may have restarted under libnotify's feet. */
+      if (!delivered && g_object_get_data (G_OBJECT (notification), "moat-retried") == NULL)
+        {
+          g_debug ("Cannot show an incident's notification, trying again: %s", error->message);
+          g_object_set_data (G_OBJECT (notification), "moat-retried", GINT_TO_POINTER (1));
+          g_queue_push_tail (&self->incidents, g_object_ref (notification));
+        }
+      else if (!delivered)
         g_debug ("Cannot show an incident's notification: %s", error->message);
       if (!g_queue_is_empty (&self->incidents))
         show_next_incident (self);

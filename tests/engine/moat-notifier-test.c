@@ -63,6 +63,7 @@ typedef struct {
   guint            groups_shown;
   guint            groups_delivered;
   gboolean         group_shown;
+  guint            expected_calls;
 } Fixture;
 
 static GTestDBus *test_bus;
@@ -464,6 +465,62 @@ test_notifier_no_server (Fixture       *fixture,
   g_assert_cmpuint (fixture->calls->len, ==, 0);
 }
 
+static gboolean
+has_n_calls (gpointer data)
+{
+  Fixture *fixture = data;
+
+  return fixture->calls->len >= fixture->expected_calls;
+}
+
+/* Incidents are never grouped: each gets a notification of its own, at once,
+ * even while a group is being collected, and even at a low severity. */
+static void
+test_notifier_incidents (Fixture       *fixture,
+                         gconstpointer  user_data)
+{
+  g_autoptr(MoatEvent) event = make_event ("content.c2", MOAT_SEVERITY_HIGH, "cc.example",
+                                           "blocked");
+  NotifyCall *first, *second;
+
+  moat_notifier_add_event (fixture->notifier, event, MOAT_NOTIFY_FLAGS_NONE);
+  moat_notifier_notify_incident (fixture->notifier, "TLS interception detected",
+                                 "On Cafe. Your organization’s resources are blocked until the "
+                                 "network is safe.", MOAT_SEVERITY_HIGH);
+  moat_notifier_notify_incident (fixture->notifier, "Open Wi-Fi detected", "On Cafe.",
+                                 MOAT_SEVERITY_LOW);
+  fixture->expected_calls = 2;
+  moat_test_wait_until (has_n_calls, fixture);
+  first = g_ptr_array_index (fixture->calls, 0);
+  second = g_ptr_array_index (fixture->calls, 1);
+  /* A failed delivery is tried again, so the order may change. */
+  if (g_str_equal (first->summary, "Open Wi-Fi detected"))
+    {
+      NotifyCall *swap = first;
+
+      first = second;
+      second = swap;
+    }
+  g_assert_cmpstr (first->summary, ==, "TLS interception detected");
+  g_assert_nonnull (strstr (first->body, "blocked until the network is safe"));
+  g_assert_cmpuint (first->replaces_id, ==, 0);
+  g_assert_cmpstr (second->summary, ==, "Open Wi-Fi detected");
+  g_assert_cmpuint (second->replaces_id, ==, 0);
+  g_assert_cmpuint (second->urgency, ==, 1 /* normal: Moat acted on the user's network */);
+  g_assert_true (g_strv_contains ((const char * const *) first->actions,
+                                  MOAT_NOTIFIER_ACTION_SHOW_ACTIVITY));
+  /* The group being collected is not disturbed. */
+  wait_for_group (fixture);
+  g_assert_cmpuint (fixture->calls->len, ==, 3);
+
+  g_settings_set_boolean (fixture->settings, "notifications-enabled", FALSE);
+  moat_notifier_notify_incident (fixture->notifier, "x", "y", MOAT_SEVERITY_CRITICAL);
+  /* Dropped at once: nothing queued, nothing in flight. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (fixture->calls->len, ==, 3);
+}
+
 static void
 test_notifier_titles (void)
 {
@@ -504,6 +561,7 @@ main (int   argc,
   ADD ("/moat/notifier/replaces", test_notifier_replaces);
   ADD ("/moat/notifier/action", test_notifier_action);
   ADD ("/moat/notifier/allow-once", test_notifier_allow_once);
+  ADD ("/moat/notifier/incidents", test_notifier_incidents);
 #undef ADD
   g_test_add ("/moat/notifier/no-server", Fixture, "no-server", fixture_set_up,
               test_notifier_no_server, fixture_tear_down);
