@@ -32,6 +32,7 @@ typedef struct {
   guint          pending;
   GPtrArray     *findings;   /* MoatFinding */
   MoatGateway   *gateway;
+  gboolean       gateway_done;   /* the network's name is known */
   GStrv          trust_snapshot;
   GPtrArray     *waiters;    /* GTask */
 } Scan;
@@ -578,11 +579,57 @@ scan_complete (Scan *scan)
           captive ? ", behind a captive portal" : "");
 }
 
+/* A threat is raised as soon as its check sees it, not when the slowest
+ * check of the scan is done (under ARP spoofing every other check times
+ * out). DNS threats wait for the scan: a captive portal seen by the HTTP
+ * check may hold them. scan_complete () raises again with all the evidence. */
+static void
+raise_early (Scan *scan, GPtrArray *findings)
+{
+  MoatDetectors *self = scan->self;
+  g_autofree char *name = NULL;
+
+  for (guint i = 0; findings != NULL && i < findings->len; i++)
+    {
+      const MoatFinding *f = g_ptr_array_index (findings, i);
+      gboolean scoped = is_network_detector (f->detector);
+      g_autoptr(JsonBuilder) builder = NULL;
+      g_autoptr(JsonGenerator) generator = NULL;
+      g_autoptr(JsonNode) root = NULL;
+      g_autofree char *evidence = NULL;
+
+      if (f->result != MOAT_FINDING_THREAT || g_str_equal (f->detector, "dns"))
+        continue;
+      /* The network's name comes from the gateway check. */
+      if (scoped && !scan->gateway_done)
+        continue;
+      if (name == NULL)
+        name = network_name (self, scan);
+      builder = json_builder_new ();
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "network");
+      json_builder_add_string_value (builder, name);
+      json_builder_set_member_name (builder, "checks");
+      json_builder_begin_array (builder);
+      add_check (builder, f);
+      json_builder_end_array (builder);
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      generator = json_generator_new ();
+      json_generator_set_root (generator, root);
+      evidence = json_generator_to_data (generator, NULL);
+      g_signal_emit (self, signals[SIGNAL_RAISE], 0, f->threat, (int) f->severity,
+                     scoped ? name : f->subject, evidence);
+    }
+}
+
 static void
 scan_part_done (Scan *scan, GPtrArray *findings, GError *error)
 {
   MoatDetectors *self = scan->self;
 
+  if (findings != NULL && !g_cancellable_is_cancelled (self->cancellable))
+    raise_early (scan, findings);
   if (findings != NULL)
     for (guint i = 0; i < findings->len; i++)
       g_ptr_array_add (scan->findings, moat_finding_copy (g_ptr_array_index (findings, i)));
@@ -643,6 +690,9 @@ gateway_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) findings = moat_gateway_probe_run_finish (result, &scan->gateway, &error);
 
+  scan->gateway_done = TRUE;
+  /* The network has a name now: what the other checks saw can be raised. */
+  raise_early (scan, scan->findings);
   scan_part_done (scan, findings, error);
 }
 
