@@ -44,6 +44,7 @@
  */
 
 #define DEACTIVATE_WAIT_S 10
+#define VPN_REASON_GRACE_MS 250
 #define CHANGED_INTERVAL_US G_USEC_PER_SEC
 
 #define ASKED_DOWN_KEY "moat-nm-asked-down"
@@ -89,6 +90,7 @@ typedef struct {
   NMActiveConnection *ac;              /* owned, once known */
   GSource            *timeout_source;  /* owned; holds a ref on the task */
   GSource            *cancel_source;   /* owned */
+  GSource            *grace_source;    /* owned; waiting for the VPN's reason */
   gulong              state_id;
   gulong              vpn_state_id;
   gulong              removed_id;
@@ -113,7 +115,8 @@ static void
 wait_data_free (WaitData *data)
 {
   /* completion has cleared the sources and handlers already */
-  g_assert (data->timeout_source == NULL && data->cancel_source == NULL);
+  g_assert (data->timeout_source == NULL && data->cancel_source == NULL &&
+            data->grace_source == NULL);
   g_free (data->name);
   g_clear_object (&data->ac);
   g_free (data);
@@ -629,6 +632,11 @@ wait_complete (GTask  *task,
       g_source_destroy (data->cancel_source);
       g_clear_pointer (&data->cancel_source, g_source_unref);
     }
+  if (data->grace_source != NULL)
+    {
+      g_source_destroy (data->grace_source);
+      g_clear_pointer (&data->grace_source, g_source_unref);
+    }
   if (error != NULL)
     g_task_return_error (task, error);
   else
@@ -644,6 +652,16 @@ activate_failed_error (WaitData *data,
                        * refused the login" */
                       _("The VPN “%s” could not connect: %s"), data->name,
                       reason_to_string (reason));
+}
+
+static gboolean
+on_wait_grace_cb (gpointer user_data)
+{
+  GTask *task = user_data;
+  WaitData *data = g_task_get_task_data (task);
+
+  wait_complete (task, activate_failed_error (data, data->reason));
+  return G_SOURCE_REMOVE;
 }
 
 /* The state of the awaited active connection moved (or it is already
@@ -668,8 +686,21 @@ wait_check_state (GTask   *task,
       /* the reason comes with the end, not always with "deactivating" */
       if (state >= NM_ACTIVE_CONNECTION_STATE_DEACTIVATED)
         {
+          if (data->grace_source != NULL)
+            return TRUE;
           if (data->reason <= NM_ACTIVE_CONNECTION_STATE_REASON_NONE && data->ac != NULL)
             data->reason = nm_active_connection_get_state_reason (data->ac);
+          /* NetworkManager sometimes ends the active connection without a
+           * reason and says why in the VPN's state a moment later */
+          if (data->reason <= NM_ACTIVE_CONNECTION_STATE_REASON_NONE &&
+              data->ac != NULL && NM_IS_VPN_CONNECTION (data->ac))
+            {
+              data->grace_source = g_timeout_source_new (VPN_REASON_GRACE_MS);
+              g_source_set_callback (data->grace_source, on_wait_grace_cb, g_object_ref (task),
+                                     g_object_unref);
+              g_source_attach (data->grace_source, g_task_get_context (task));
+              return TRUE;
+            }
           wait_complete (task, activate_failed_error (data, data->reason));
           return TRUE;
         }
@@ -704,7 +735,11 @@ on_wait_vpn_state_changed_cb (NMVpnConnection *vpn,
 
   g_debug ("VPN “%s”: VPN state %u, reason %u", data->name, state, reason);
   if (reason > NM_ACTIVE_CONNECTION_STATE_REASON_NONE)
-    data->reason = reason;
+    {
+      data->reason = reason;
+      if (data->grace_source != NULL)
+        wait_complete (task, activate_failed_error (data, data->reason));
+    }
 }
 
 static void

@@ -450,9 +450,14 @@ test_server_down (Fixture       *fixture,
   g_test_message ("failed after %.1f s: %s", (g_get_monotonic_time () - start) / 1e6,
                   error->message);
   g_assert_error (error, MOAT_ERROR, MOAT_ERROR_FAILED);
-  g_assert_cmpstr (error->message, ==,
-                   "The VPN “Company VPN” could not connect: the VPN service stopped "
-                   "unexpectedly");
+  /* NetworkManager 1.42 races with itself here: the reason is "service
+   * stopped" on the active connection, or only on a later VPN state signal
+   * that libnm does not always deliver (nmcli then says "Unknown reason") */
+  if (g_strcmp0 (error->message, "The VPN “Company VPN” could not connect: NetworkManager "
+                 "gave no reason") != 0)
+    g_assert_cmpstr (error->message, ==,
+                     "The VPN “Company VPN” could not connect: the VPN service stopped "
+                     "unexpectedly");
   g_assert_true (wait_vpn_active (fixture, FALSE, 10000));
   g_assert_true (wait_tun (FALSE, 10000));
   g_assert_cmpuint (fixture->vpn_down, ==, 0);

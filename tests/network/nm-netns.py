@@ -18,18 +18,22 @@ Everything lives in a work directory (mkdtemp, or --workdir): the system bus
 NetworkManager's configuration, connection profiles (keyfile) and state, a
 small PKI made with openssl at start, logs (nm.log, openvpn.log, bus.log) and
 state.json (namespaces and process ids). NetworkManager runs as
-`NetworkManager --no-daemon --config WORKDIR/nm/NetworkManager.conf ...` in a
-private mount namespace inside the client netns where a tmpfs hides /run
-(so /run/NetworkManager is its own and /run/dbus/system_bus_socket points at
-the private bus) and WORKDIR/nm/lib is mounted on /var/lib/NetworkManager.
+`NetworkManager --debug --config WORKDIR/nm/NetworkManager.conf ...` (keyfile
+plugin only, no polkit, dns=none) in a private mount namespace inside the
+client netns where a tmpfs hides /run (so /run/NetworkManager is its own and
+/run/dbus/system_bus_socket points at the private bus, which the VPN plugin's
+helpers use), WORKDIR/nm/lib is mounted on /var/lib/NetworkManager and /sys
+is read-only (with a writable /sys NetworkManager waits for udev, which a
+namespace does not have, and leaves every device unmanaged).
 Nothing of the host's NetworkManager, bus or resolv.conf is touched.
 Needs root, NetworkManager, network-manager-openvpn, openvpn, openssl,
 dbus-daemon, ip and unshare.
 
 As a library (the tests here use it):
 
-    from nm_netns import Harness          # or importlib, the file has a dash
-    with Harness() as h:                  # starts all, stops and cleans on exit
+    spec = importlib.util.spec_from_file_location("nm_netns", "tests/network/nm-netns.py")
+    nm_netns = importlib.util.module_from_spec(spec); spec.loader.exec_module(nm_netns)
+    with nm_netns.Harness() as h:         # raises nm_netns.SkipTest(why) if it cannot                  # starts all, stops and cleans on exit
         h.run_in_netns(["nmcli", "connection", "up", "Company VPN"])
         h.stop_vpn_server(); h.start_vpn_server()
         h.stop_nm(); h.start_nm()
@@ -48,7 +52,19 @@ From the shell (for an end-to-end test of moatd, say):
     tests/network/nm-netns.py run "$MOAT_NM_WORKDIR" -- CMD ARGS...
         # CMD inside the client netns with the bus address set; exit code passed on
 
+    tests/network/nm-netns.py check -- PROGRAM ARGS...
+        # start, run a TAP test program in the client netns with
+        # MOAT_NM_WORKDIR, MOAT_NM_HARNESS (this file) and the bus set, stop;
+        # prints "1..0 # SKIP why" when the machine cannot (meson tap protocol)
+
 `start` exits 77 (and prints why on stderr) when something is missing.
+
+For moatd in the namespace: its session bus must be reachable from there.
+Abstract unix sockets (dbus-run-session's default) belong to one network
+namespace, so run `dbus-run-session` (or a dbus-daemon on a socket path)
+inside the namespace too, e.g. `nm-netns.py run WORKDIR -- dbus-run-session
+-- sh -c 'moatd & ...; moatctl ...'`. The VPN profile to name in a policy
+is "Company VPN"; stop the server (`vpn-server stop`) to see the fallback.
 """
 
 import argparse
@@ -501,6 +517,8 @@ def main():
     p.add_argument("workdir")
     p.add_argument("cmd", nargs=argparse.REMAINDER)
     args = parser.parse_args()
+    # a meson timeout sends SIGTERM: clean up the namespaces on the way out
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
 
     if args.command == "check":
         cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
