@@ -23,6 +23,8 @@
 
 #define VPN_NAME "Company VPN"
 #define UNREACHABLE_NAME "Unreachable VPN"
+/* the server's end of the tunnel (nm-netns.py) */
+#define VPN_SERVER_IP "10.203.8.1"
 
 typedef struct {
   MoatNetwork  *network;
@@ -201,6 +203,28 @@ wait_tun (gboolean present,
   return FALSE;
 }
 
+/* The source address this namespace would use towards @ip (a UDP
+ * "connect" sends nothing). */
+static char *
+dup_source_address (const char *ip)
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GInetAddress) address = g_inet_address_new_from_string (ip);
+  g_autoptr(GSocketAddress) remote = g_inet_socket_address_new (address, 9);
+  g_autoptr(GSocketAddress) local = NULL;
+  g_autoptr(GError) error = NULL;
+
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP,
+                         &error);
+  g_assert_no_error (error);
+  if (!g_socket_connect (socket, remote, NULL, &error))
+    return g_strdup (error->message);
+  local = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  return g_inet_address_to_string (
+    g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)));
+}
+
 /* `nm-netns.py WHAT ACTION WORKDIR`: stops or starts a piece of the setup. */
 static void
 harness (const char *what,
@@ -360,15 +384,35 @@ test_up_down (Fixture       *fixture,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(MoatNetworkState) state = NULL;
+  g_autofree char *source = NULL;
   MoatVpnInfo *vpn;
 
   if (skip_unless (TRUE))
     return;
 
   g_assert_false (has_tun ());
+  source = dup_source_address (VPN_SERVER_IP);
+  g_assert_cmpstr (source, ==, "10.203.1.2");
+  g_clear_pointer (&source, g_free);
+
   g_assert_true (activate (fixture, VPN_NAME, 20, NULL, &error));
   g_assert_no_error (error);
   g_assert_true (has_tun ());
+
+  /* traffic to the company network goes through the tunnel now, and the
+   * server's TCP stack answers (a reset: nothing listens on port 9) */
+  source = dup_source_address (VPN_SERVER_IP);
+  g_assert_true (g_str_has_prefix (source, "10.203.8."));
+  {
+    g_autoptr(GSocketClient) client = g_socket_client_new ();
+    g_autoptr(GSocketConnection) connection = NULL;
+
+    g_socket_client_set_timeout (client, 5);
+    connection = g_socket_client_connect_to_host (client, VPN_SERVER_IP ":9", 0, NULL, &error);
+    g_assert_null (connection);
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+    g_clear_error (&error);
+  }
 
   state = moat_nm_network_get_state (MOAT_NM_NETWORK (fixture->network));
   g_assert_cmpuint (state->vpns->len, ==, 2);
