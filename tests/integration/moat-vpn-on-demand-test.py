@@ -283,10 +283,13 @@ def main():
                 log(f"restart → stranded VPN down after {time.monotonic() - start:.2f} s")
             except RuntimeError as e:
                 fail(str(e))
-            events = moatd.json("events", "--limit", "0", "--kind", "moat.*")
-            if not any(e["threat"] == "moat.response_restored" and e["action"] == "action-reverted"
-                       for e in events):
-                fail(f"no event says the stranded VPN was taken down: {events}")
+            try:
+                # The store commits in batches, off moatd's main loop.
+                wait_for("the event that says so", lambda: any(
+                    e["threat"] == "moat.response_restored" and e["action"] == "action-reverted"
+                    for e in moatd.json("events", "--limit", "0", "--kind", "moat.*")), 10, 0.2)
+            except RuntimeError as e:
+                fail(f"no event says the stranded VPN was taken down: {e}")
 
             events = moatd.json("events", "--limit", "0", "--kind", "network.*")
             log(f"{len(events)} network events: "
