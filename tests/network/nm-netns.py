@@ -474,6 +474,9 @@ class Harness:
         return self
 
     def stop(self):
+        # what a user of the harness spawned (spawn(key, ...)) goes first
+        for key in [k for k in self.pids if k not in ("nm", "openvpn", "bus")]:
+            self.kill(key)
         for key in ("nm", "openvpn", "bus"):
             if key == "nm":
                 self.stop_nm()
