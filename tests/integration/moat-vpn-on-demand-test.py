@@ -19,6 +19,10 @@ moat-network-attack-test.py).
   3. the VPN drops while a threat needs it: the chain falls back to the wall
   4. moatd is killed while its VPN is up; the next moatd finds the VPN in
      its state file, no threat needing it, and takes it down
+  5. a VPN the company does not know (network.malicious_vpn) is turned off
+     through NetworkManager (disable_vpn)
+  6. a rogue Wi-Fi: there is no Wi-Fi device here, so disconnect_wifi fails
+     with NetworkManager's answer and the wall goes up instead
 
 Needs a moatd built with -Dtest_api=true. Exit 77 (skip) when not root or a
 tool is missing.
@@ -43,6 +47,8 @@ VPN_TIMEOUT = 8
 POLICY = f"""vpn = {VPN}
 vpn_timeout = {VPN_TIMEOUT}
 protect = {ORIGIN}
+network.malicious_vpn: disable_vpn || block_protected_resources; notify
+network.rogue_wifi: disconnect_wifi || block_protected_resources; notify
 network.* >= medium: vpn_on_demand || block_protected_resources; notify
 network.*: notify
 """
@@ -290,6 +296,34 @@ def main():
                     for e in moatd.json("events", "--limit", "0", "--kind", "moat.*")), 10, 0.2)
             except RuntimeError as e:
                 fail(f"no event says the stranded VPN was taken down: {e}")
+
+            # 5. An unknown VPN is up: Moat turns it off.
+            h.run_in_netns(["nmcli", "connection", "up", VPN])
+            wait_for("the VPN up by hand", lambda: vpn_active(h), 30, 0.2)
+            moatd.testing("RaiseThreat", "network.malicious_vpn", "high", VPN, "{}")
+            try:
+                wait_for("disable_vpn", lambda: vpn_gone(h), 30, 0.2)
+                wait_for("moatd to say so", lambda: moatd.responses().get("disable_vpn", {})
+                         .get("state") == "done", 10)
+                log(f"malicious VPN → turned off; responses {moatd.responses()}")
+            except RuntimeError as e:
+                fail(f"{e}: {moatd.responses()}")
+            moatd.testing("ClearThreat", "network.malicious_vpn", VPN)
+
+            # 6. A rogue Wi-Fi with no Wi-Fi device: the fallback.
+            moatd.testing("RaiseThreat", "network.rogue_wifi", "high", "Office", "{}")
+            try:
+                wait_for("the fallback", lambda: moatd.responses()
+                         .get("block_protected_resources", {}).get("state") == "in-effect", 15)
+                reason = moatd.responses()["block_protected_resources"]["reason"]
+                log(f"rogue Wi-Fi → disconnect_wifi failed ({reason!r}), wall in effect")
+                if not reason:
+                    fail("disconnect_wifi failed without a reason")
+            except RuntimeError as e:
+                fail(f"{e}: {moatd.responses()}")
+            if moatd.curl() != "403":
+                fail("the protected resource is not walled off for the rogue Wi-Fi")
+            moatd.testing("ClearThreat", "network.rogue_wifi", "Office")
 
             events = moatd.json("events", "--limit", "0", "--kind", "network.*")
             log(f"{len(events)} network events: "
