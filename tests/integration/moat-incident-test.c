@@ -28,11 +28,15 @@ typedef struct {
   GMainLoop    *origin_loop;
   GSocketService *origin;
   guint16       origin_port;
+  GSocketService *gateway;      /* a "company gateway": answers any proxied request */
+  guint16       gateway_port;
 } Fixture;
 
-#define POLICY \
+#define POLICY_FORMAT \
   "vpn = Company VPN\n" \
   "protect = 127.0.0.1\n" \
+  "gateway = 127.0.0.1:%u\n" \
+  "network.dns_hijack: route_via_gateway; notify\n" \
   "network.* >= medium: vpn_on_demand || block_protected_resources; notify\n" \
   "content.c2: block_host; notify\n"
 
@@ -42,7 +46,7 @@ on_origin_incoming_cb (GSocketService    *service,
                        GObject           *source,
                        gpointer           user_data)
 {
-  static const char answer[] = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\norigin";
+  const char *answer = user_data;
   GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
   GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
   char buf[4096];
@@ -103,8 +107,20 @@ fixture_set_up (Fixture *f, gconstpointer data)
                                  G_SOCKET_PROTOCOL_TCP, NULL, &effective, &error);
   g_assert_no_error (error);
   f->origin_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
-  g_signal_connect (f->origin, "run", G_CALLBACK (on_origin_incoming_cb), NULL);
+  g_signal_connect (f->origin, "run", G_CALLBACK (on_origin_incoming_cb),
+                    (gpointer) "HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\n"
+                    "origin");
   g_socket_service_start (f->origin);
+  g_clear_object (&effective);
+  f->gateway = g_threaded_socket_service_new (4);
+  g_socket_listener_add_address (G_SOCKET_LISTENER (f->gateway), address, G_SOCKET_TYPE_STREAM,
+                                 G_SOCKET_PROTOCOL_TCP, NULL, &effective, &error);
+  g_assert_no_error (error);
+  f->gateway_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
+  g_signal_connect (f->gateway, "run", G_CALLBACK (on_origin_incoming_cb),
+                    (gpointer) "HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: close\r\n\r\n"
+                    "gateway");
+  g_socket_service_start (f->gateway);
   g_main_context_pop_thread_default (f->origin_context);
   f->origin_thread = g_thread_new ("origin", origin_thread_func, f);
 
@@ -121,6 +137,9 @@ fixture_tear_down (Fixture *f, gconstpointer data)
     {
       g_socket_service_stop (f->origin);
       g_socket_listener_close (G_SOCKET_LISTENER (f->origin));
+      g_socket_service_stop (f->gateway);
+      g_socket_listener_close (G_SOCKET_LISTENER (f->gateway));
+      g_clear_object (&f->gateway);
       g_main_loop_quit (f->origin_loop);
       g_thread_join (f->origin_thread);
       g_clear_object (&f->origin);
@@ -150,11 +169,13 @@ proxy_running_cb (gpointer data)
   return address != NULL && address[0] != '\0';
 }
 
-/* curl through moatd's proxy to the origin; returns the HTTP status. */
+/* curl through moatd's proxy to @url (the origin when NULL); returns the
+ * HTTP status. */
 static int
-fetch (Fixture *f, char **out_body)
+fetch_url (Fixture *f, const char *target, char **out_body)
 {
-  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/", f->origin_port);
+  g_autofree char *url = target != NULL ? g_strdup (target)
+                                        : g_strdup_printf ("http://127.0.0.1:%u/", f->origin_port);
   g_autofree char *proxy = g_strdup_printf ("http://%s",
                                             moat_dbus_moat1_get_proxy_address (f->h.proxy));
   g_autofree char *out = NULL;
@@ -175,6 +196,12 @@ fetch (Fixture *f, char **out_body)
   return atoi (nl + 1);
 }
 
+static int
+fetch (Fixture *f, char **out_body)
+{
+  return fetch_url (f, NULL, out_body);
+}
+
 static void
 load_policy (Fixture *f)
 {
@@ -182,8 +209,9 @@ load_policy (Fixture *f)
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *policy = g_strdup_printf (POLICY_FORMAT, f->gateway_port);
 
-  g_file_set_contents (path, POLICY, -1, &error);
+  g_file_set_contents (path, policy, -1, &error);
   g_assert_no_error (error);
   g_assert_cmpint (moat_harness_moatctl (&f->h, &out, &err, "policy", "load", path, NULL), ==, 0);
 }
@@ -354,6 +382,48 @@ test_block_host (Fixture *f, gconstpointer data)
   g_assert_cmpint (moat_harness_stop_moatd (&f->h, SIGTERM), ==, 0);
 }
 
+/* While a threat needs it, every request goes through the company's
+ * gateway (the policy's "gateway"), and no longer once it clears. */
+static void
+test_route_via_gateway (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) keep = NULL;
+  g_autofree char *body = NULL;
+  JsonArray *responses;
+  JsonObject *chain;
+
+  if (!f->ready)
+    return;
+  moat_harness_start_moatd (&f->h);
+  g_assert_true (moat_harness_spin_until (proxy_running_cb, f->h.proxy, 30));
+  load_policy (f);
+
+  /* Direct: the origin answers. */
+  g_assert_cmpint (fetch (f, &body), ==, 200);
+  g_assert_cmpstr (body, ==, "origin");
+  g_clear_pointer (&body, g_free);
+
+  g_assert_true (moat_dbus_moat1_testing_call_raise_threat_sync (
+    f->h.testing, "network.dns_hijack", "high", "Hotel", "{}", NULL, &error));
+  g_assert_no_error (error);
+  responses = dup_responses (f, &keep);
+  chain = json_array_get_object_element (responses, 0);
+  g_assert_cmpstr (json_object_get_string_member (chain, "action"), ==, "route_via_gateway");
+  g_assert_cmpstr (json_object_get_string_member (chain, "state"), ==, "in-effect");
+  /* The same request now reaches the gateway instead. */
+  g_assert_cmpint (fetch (f, &body), ==, 200);
+  g_assert_cmpstr (body, ==, "gateway");
+  g_clear_pointer (&body, g_free);
+
+  g_assert_true (moat_dbus_moat1_testing_call_clear_threat_sync (
+    f->h.testing, "network.dns_hijack", "Hotel", NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (fetch (f, &body), ==, 200);
+  g_assert_cmpstr (body, ==, "origin");
+  g_assert_cmpint (moat_harness_stop_moatd (&f->h, SIGTERM), ==, 0);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -363,6 +433,7 @@ main (int argc, char *argv[])
   g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/moat/integration/incident/fallback", test_fallback);
   ADD ("/moat/integration/incident/block-host", test_block_host);
+  ADD ("/moat/integration/incident/route-via-gateway", test_route_via_gateway);
 #undef ADD
 
   return g_test_run ();
