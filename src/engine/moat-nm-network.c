@@ -115,8 +115,9 @@ static void
 wait_data_free (WaitData *data)
 {
   /* completion has cleared the sources and handlers already */
-  g_assert (data->timeout_source == NULL && data->cancel_source == NULL &&
-            data->grace_source == NULL);
+  g_assert_null (data->timeout_source);
+  g_assert_null (data->cancel_source);
+  g_assert_null (data->grace_source);
   g_free (data->name);
   g_clear_object (&data->ac);
   g_free (data);
