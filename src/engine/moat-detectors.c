@@ -59,6 +59,7 @@ struct _MoatDetectors
   GHashTable       *raised;         /* "threat\nsubject" → Raised */
   char             *network_name;
   gint64            safe_since;
+  gboolean          masked;         /* a VPN Moat raised carries the traffic */
 
   /* Baselines, from the state file. */
   gboolean          state_loaded;
@@ -281,6 +282,10 @@ finding_is_captive_portal (const MoatFinding *finding)
 static char *
 network_name (MoatDetectors *self, Scan *scan)
 {
+  /* Through Moat's own VPN the checks see the tunnel: the network is still
+   * the one the threat was seen on. */
+  if (self->masked && self->network_name != NULL)
+    return g_strdup (self->network_name);
   if (scan->gateway != NULL)
     /* TRANSLATORS: a network this computer is on, by its device and gateway */
     return g_strdup_printf (_("the network on %s via %s"), scan->gateway->interface,
@@ -468,6 +473,10 @@ scan_complete (Scan *scan)
 
       if (g_hash_table_contains (groups, key))
         continue;
+      /* Clean checks through Moat's VPN say nothing of the network under it:
+       * its threats stay until this computer leaves that network. */
+      if (raised->network_scoped && self->masked)
+        continue;
       if (raised->network_scoped && g_strcmp0 (raised->subject, name) != 0)
         {
           g_ptr_array_add (gone, key);   /* this computer left that network */
@@ -548,7 +557,7 @@ scan_complete (Scan *scan)
       self->safe_since = 0;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SAFE_SINCE]);
     }
-  else if (!network_threat && any_clean && self->safe_since == 0)
+  else if (!network_threat && any_clean && self->safe_since == 0 && !self->masked)
     {
       self->safe_since = now;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SAFE_SINCE]);
@@ -1053,6 +1062,25 @@ moat_detectors_start (MoatDetectors *self,
       if (self->automatic)
         start_scan (self, NULL);
     }
+}
+
+/**
+ * moat_detectors_set_masked:
+ * @masked: a VPN Moat raised carries the traffic now
+ *
+ * While it does, the checks see the tunnel rather than the network under
+ * it: they can still find new threats, but their clean results no longer
+ * clear the network's threats (that would take the VPN down, expose the
+ * attack again and bring it back up, over and over). Those threats clear
+ * when this computer leaves the network.
+ */
+void
+moat_detectors_set_masked (MoatDetectors *self,
+                           gboolean       masked)
+{
+  g_return_if_fail (MOAT_IS_DETECTORS (self));
+
+  self->masked = masked;
 }
 
 /* The company VPN the policy names is always expected. */

@@ -59,6 +59,8 @@ void           moat_detectors_start           (MoatDetectors       *self,
                                                gboolean             automatic);
 void           moat_detectors_set_policy_vpn  (MoatDetectors       *self,
                                                const char          *vpn);
+void           moat_detectors_set_masked      (MoatDetectors       *self,
+                                               gboolean             masked);
 void           moat_detectors_scan_async      (MoatDetectors       *self,
                                                GCancellable        *cancellable,
                                                GAsyncReadyCallback  callback,

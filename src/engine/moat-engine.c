@@ -1059,6 +1059,14 @@ on_detectors_clear_cb (MoatDetectors *detectors,
 }
 
 static void
+on_responder_vpn_changed_cb (MoatResponder *responder,
+                             gboolean       active,
+                             MoatEngine    *self)
+{
+  moat_detectors_set_masked (self->detectors, active);
+}
+
+static void
 on_policy_changed_cb (MoatPolicyManager *policy,
                       MoatEngine        *self)
 {
@@ -1132,6 +1140,8 @@ moat_engine_constructed (GObject *object)
                              self, 0);
     g_signal_connect_object (self->detectors, "clear", G_CALLBACK (on_detectors_clear_cb),
                              self, 0);
+    g_signal_connect_object (self->responder, "vpn-changed",
+                             G_CALLBACK (on_responder_vpn_changed_cb), self, 0);
     moat_responder_set_policy (self->responder, moat_policy_manager_get_policy (self->policy));
     g_signal_connect_object (self->responder, "responses-changed",
                              G_CALLBACK (on_responses_changed_cb), self, 0);

@@ -99,12 +99,24 @@ G_DEFINE_FINAL_TYPE (MoatResponder, moat_responder, G_TYPE_OBJECT)
 enum {
   SIGNAL_RESPONSES_CHANGED,
   SIGNAL_IDLE,
+  SIGNAL_VPN_CHANGED,
   N_SIGNALS
 };
 
 static guint signals[N_SIGNALS];
 
 static void chain_run (Incident *incident, guint c);
+
+/* Whether a VPN Moat raised carries the traffic (or is coming up or going). */
+static void
+set_vpn_state (MoatResponder *self, VpnState state)
+{
+  gboolean was = self->vpn_state != VPN_OFF;
+
+  self->vpn_state = state;
+  if (was != (state != VPN_OFF))
+    g_signal_emit (self, signals[SIGNAL_VPN_CHANGED], 0, state != VPN_OFF);
+}
 static void apply (MoatResponder *self);
 
 const char *
@@ -399,7 +411,7 @@ vpn_deactivated_cb (GObject *object, GAsyncResult *result, gpointer user_data)
               _("Moat restarted and no threat needs the VPN any more"));
     }
   self->vpn_from_restart = FALSE;
-  self->vpn_state = VPN_OFF;
+  set_vpn_state (self, VPN_OFF);
   g_clear_pointer (&self->vpn_name, g_free);
   save_state (self);
   vpn_update (self);
@@ -421,7 +433,7 @@ vpn_activated_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   if (g_cancellable_is_cancelled (self->cancellable))
     return;
   up = moat_network_activate_vpn_finish (MOAT_NETWORK (object), result, &error);
-  self->vpn_state = up ? VPN_UP : VPN_OFF;
+  set_vpn_state (self, up ? VPN_UP : VPN_OFF);
   if (up)
     save_state (self);
 
@@ -477,7 +489,7 @@ vpn_update (MoatResponder *self)
 
   if (wanted && self->vpn_state == VPN_OFF && name != NULL)
     {
-      self->vpn_state = VPN_STARTING;
+      set_vpn_state (self, VPN_STARTING);
       g_free (self->vpn_name);
       self->vpn_name = g_strdup (name);
       self->pending_ops++;
@@ -487,7 +499,7 @@ vpn_update (MoatResponder *self)
     }
   else if (!wanted && self->vpn_state == VPN_UP && self->state_started)
     {
-      self->vpn_state = VPN_STOPPING;
+      set_vpn_state (self, VPN_STOPPING);
       self->pending_ops++;
       moat_network_deactivate_vpn_async (self->network, self->vpn_name, self->cancellable,
                                          vpn_deactivated_cb, g_object_ref (self));
@@ -842,7 +854,7 @@ load_state_cb (GObject *object, GAsyncResult *result, gpointer user_data)
          * already came back, in which case it stays. */
         g_info ("The VPN “%s” was raised by Moat before it restarted", vpn);
         self->vpn_name = g_strdup (vpn);
-        self->vpn_state = VPN_UP;
+        set_vpn_state (self, VPN_UP);
         self->vpn_from_restart = TRUE;
       }
   }
@@ -885,7 +897,7 @@ on_vpn_down_cb (MoatNetwork   *network,
 
   if (self->vpn_state != VPN_UP || g_strcmp0 (name, self->vpn_name) != 0)
     return;
-  self->vpn_state = VPN_OFF;
+  set_vpn_state (self, VPN_OFF);
   save_state (self);
   reason = g_strdup (_("the VPN went down"));
   g_hash_table_iter_init (&iter, self->incidents);
@@ -956,6 +968,9 @@ moat_responder_class_init (MoatResponderClass *klass)
   signals[SIGNAL_IDLE] =
     g_signal_new ("idle", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_VPN_CHANGED] =
+    g_signal_new ("vpn-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_BOOLEAN);
 }
 
 static void

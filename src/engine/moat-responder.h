@@ -99,6 +99,9 @@ G_DECLARE_FINAL_TYPE (MoatResponder, moat_responder, MOAT, RESPONDER, GObject)
  *   ::responses-changed: a chain moved (tried, took effect, failed, reverted).
  *   ::idle: nothing is in flight any more (every chain settled, every revert
  *     done); for tests and for orderly shutdown.
+ *   ::vpn-changed (gboolean active): a VPN Moat raised started or stopped
+ *     carrying the traffic (the network checks then see the tunnel, not the
+ *     network).
  */
 MoatResponder *moat_responder_new             (MoatNetwork              *network,
                                                const MoatResponderHooks *hooks,

@@ -122,6 +122,7 @@ typedef struct {
   GPtrArray     *notifications;  /* "title|body" */
   gboolean       walled;
   gboolean       vpn_forbidden;  /* the user's switch */
+  GString       *vpn_changes;    /* "+" up, "-" down, from ::vpn-changed */
   char          *blocked;        /* joined by "," */
   char          *gateway;
 } Fixture;
@@ -191,6 +192,12 @@ notify_cb (const char *title, const char *body, MoatSeverity severity, gpointer 
 }
 
 static void
+vpn_changed_cb (MoatResponder *responder, gboolean active, Fixture *f)
+{
+  g_string_append_c (f->vpn_changes, active ? '+' : '-');
+}
+
+static void
 make_responder (Fixture *f)
 {
   MoatResponderHooks hooks = {
@@ -206,6 +213,7 @@ make_responder (Fixture *f)
 
   g_clear_object (&f->responder);
   f->responder = moat_responder_new (MOAT_NETWORK (f->network), &hooks, f->tmpdir);
+  g_signal_connect (f->responder, "vpn-changed", G_CALLBACK (vpn_changed_cb), f);
 }
 
 static void
@@ -218,6 +226,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
   f->network = g_object_new (TEST_TYPE_NETWORK, NULL);
   f->events = g_ptr_array_new_with_free_func (g_free);
   f->notifications = g_ptr_array_new_with_free_func (g_free);
+  f->vpn_changes = g_string_new (NULL);
   make_responder (f);
 }
 
@@ -228,6 +237,7 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   g_clear_object (&f->network);
   g_ptr_array_unref (f->events);
   g_ptr_array_unref (f->notifications);
+  g_string_free (f->vpn_changes, TRUE);
   g_free (f->blocked);
   g_free (f->gateway);
   moat_test_remove_tree (f->tmpdir);
@@ -350,6 +360,8 @@ test_vpn_on_demand (Fixture *f, gconstpointer data)
   assert_joined (f->network->calls, "up Work; down Work");
   assert_joined (f->events, "action-taken vpn_on_demand; action-reverted vpn_on_demand");
   g_assert_cmpuint (f->notifications->len, ==, 1);
+  /* The network checks were told when the tunnel carried the traffic. */
+  g_assert_cmpstr (f->vpn_changes->str, ==, "+-");
 }
 
 /* The VPN fails: the protected resources are walled off instead, and the
