@@ -302,7 +302,9 @@ moat_tls_pin_normalize (const char  *pin,
       return NULL;
     }
   b64 = pin + strlen ("sha256/");
-  if (*b64 == '/')
+  /* curl's "sha256//": the extra slash is the separator, unless the base64
+   * itself starts with one (a digest whose first six bits are 63). */
+  if (*b64 == '/' && strlen (b64) == 45)
     b64++;
   /* 32 bytes are 44 base64 characters, one '=' of padding. */
   if (strlen (b64) != 44 || strspn (b64, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

@@ -81,6 +81,7 @@ struct _MoatResponder
   VpnState            vpn_state;
   char               *vpn_name;      /* the VPN Moat raised or is raising */
   gboolean            vpn_from_restart;  /* raised before moatd restarted */
+  gboolean            state_loading;     /* start () reads the state file */
   gboolean            state_started;
 
   /* What is applied now, to call the hooks only on change. */
@@ -383,7 +384,9 @@ save_state (MoatResponder *self)
 {
   if (self->state_path == NULL)
     return;
-  if (self->state_write_in_flight)
+  /* Not before the old file was read: a file being created is not written
+   * atomically, and reading it half-written would lose what it said. */
+  if (self->state_write_in_flight || !self->state_started)
     self->state_dirty = TRUE;
   else
     write_state (self);
@@ -829,7 +832,10 @@ load_state_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 
   if (g_cancellable_is_cancelled (self->cancellable))
     return;
+  self->state_loading = FALSE;
   self->state_started = TRUE;
+  if (self->state_dirty && !self->state_write_in_flight)
+    write_state (self);
   if (!g_file_load_contents_finish (G_FILE (object), result, &contents, &length, NULL, &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
@@ -881,6 +887,7 @@ moat_responder_start (MoatResponder *self)
       return;
     }
   file = g_file_new_for_path (self->state_path);
+  self->state_loading = TRUE;
   g_file_load_contents_async (file, self->cancellable, load_state_cb, g_object_ref (self));
 }
 
@@ -1201,7 +1208,7 @@ moat_responder_is_idle (MoatResponder *self)
   g_return_val_if_fail (MOAT_IS_RESPONDER (self), TRUE);
 
   if (self->pending_ops > 0 || self->vpn_state == VPN_STARTING ||
-      self->vpn_state == VPN_STOPPING || self->state_write_in_flight)
+      self->vpn_state == VPN_STOPPING || self->state_write_in_flight || self->state_loading)
     return FALSE;
   g_hash_table_iter_init (&iter, self->incidents);
   while (g_hash_table_iter_next (&iter, NULL, &value))
