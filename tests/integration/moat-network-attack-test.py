@@ -22,6 +22,9 @@ the event store:
      drops the HTTPS redirect and injects a script into pages
   5. DNS hijack: dnsmasq lying about the origin's name
   6. ARP spoofing: arpspoof on the victim's LAN
+  7. a captive portal (every plain-HTTP request redirected to its login page,
+     every name resolved to it): no threat at all, the DNS answers are held
+     and the findings say a portal is in the way
 Each attack raises its threat, walls off the protected resource (curl gets
 403 through the proxy), and when the attack stops the next scan clears the
 threat and the wall goes (curl gets 200).
@@ -171,7 +174,10 @@ ORIGIN_HTTP = f"""
 import http.server
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        if self.path == "/page":
+        if self.path == "/generate_204":
+            self.send_response(204)
+            self.end_headers()
+        elif self.path == "/page":
             body = b"origin page"
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
@@ -188,8 +194,16 @@ http.server.ThreadingHTTPServer(("0.0.0.0", 80), H).serve_forever()
 """
 
 STRIP_ADDON = """
+import os
 from mitmproxy import http
+PORTAL = os.path.join(os.environ["HOME"], "portal")
+def request(flow):
+    # A captive portal: every plain-HTTP request goes to its login page.
+    if os.path.exists(PORTAL):
+        flow.response = http.Response.make(302, b"", {"Location": "http://login.portal.test/"})
 def response(flow):
+    if os.path.exists(PORTAL):
+        return
     if flow.response.status_code in (301, 302, 303, 307, 308):
         flow.response = http.Response.make(200, b"<html>no redirect here</html>",
                                            {"Content-Type": "text/html"})
@@ -236,7 +250,8 @@ class Moatd:
                     f"tls-probe-ca-file='{ca}'\n"
                     f"dns-probe-pinned=['{HOST}={ORIGIN}']\n"
                     "dns-probe-nxdomain-zone=''\n"
-                    f"http-probe-targets=['http://{ORIGIN}/ expect-redirect https://{ORIGIN}/', "
+                    f"http-probe-targets=['http://{ORIGIN}/generate_204 expect-status 204', "
+                    f"'http://{ORIGIN}/ expect-redirect https://{ORIGIN}/', "
                     f"'http://{ORIGIN}/page expect-sha256 {PAGE_SHA256}']\n"
                     "notifications-enabled=false\n")
 
@@ -478,6 +493,39 @@ def main():
         # just be stale: make the victim ask again.
         ns(NS_V, "ip", "neigh", "flush", "dev", "v-r")
         clean_scans_check(moatd, "after arp_spoof")
+
+        # 7. A captive portal is not an attack.
+        stop(dns)
+        dns = spawn(NS_R, ["dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
+                           "--conf-file=/dev/null", "--bind-interfaces",
+                           f"--listen-address={GATEWAY}", "--user=root",
+                           f"--pid-file={tmp}/dnsmasq.pid", f"--address=/#/{ATTACKER}"],
+                    os.path.join(tmp, "dnsmasq.log"))
+        wait_for("dnsmasq", lambda: listening(NS_R, 53, "u"))
+        mitm = spawn(NS_R, ["mitmdump", "--mode", "transparent", "--listen-port", str(MITM_PORT),
+                            "--set", f"confdir={confdir}", "-q", "-s", addon],
+                     os.path.join(tmp, "mitmdump.log"), env=dict(os.environ, HOME=tmp))
+        wait_for("mitmdump", lambda: listening(NS_R, MITM_PORT))
+        open(os.path.join(tmp, "portal"), "w").close()
+        redirect(80, True)
+        findings, wall = moatd.scan()
+        portal = [f for f in findings if "captive_portal" in json.dumps(f.get("evidence"))]
+        log(f"captive portal: {wall:.2f} s; "
+            + "; ".join(f"{f['detector']} {f['result']} {f['threat']}" for f in findings))
+        if [f for f in findings if f["result"] == "threat"] or moatd.threats():
+            fail(f"a captive portal raised threats: {threat_ids(moatd.threats())}")
+        if not portal:
+            fail("no finding says a captive portal is in the way")
+        held = [f for f in findings if f["detector"] == "dns" and "captive portal" in f["summary"]]
+        if not held:
+            fail("the DNS answers behind the portal were not held")
+        # The user signs in: the portal lets everything through.
+        os.unlink(os.path.join(tmp, "portal"))
+        redirect(80, False)
+        stop(mitm)
+        stop(dns)
+        dns = start_dns(ORIGIN)
+        clean_scans_check(moatd, "after the captive portal")
 
         # The whole story is in the store.
         expected = [(threat, action)
