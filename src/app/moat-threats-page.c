@@ -47,6 +47,9 @@ struct _MoatThreatsPage {
   GCancellable        *refresh_cancellable;  /* the refresh under way */
   guint                refresh_id;
   GVariant            *threats;              /* a(ssssx) of the refresh under way */
+  GVariant            *responses;            /* a(sssss) of the refresh under way */
+  GPtrArray           *incidents;            /* Incident, from the last refresh */
+  GHashTable          *open;                 /* "threat\nsubject" → Incident not cleared */
   GPtrArray           *past_events;          /* MoatEvent, both sources */
   guint                past_pending;
   GPtrArray           *threat_rows;          /* rows in threats_group (borrowed) */
@@ -61,10 +64,9 @@ struct _MoatThreatsPage {
 
   /* template children */
   GtkScrolledWindow   *scrolled_window;
-  AdwStatusPage       *empty_page;
-  GtkWidget           *threats_header;
   GtkImage            *status_icon;
   GtkLabel            *status_label;
+  GtkLabel            *safe_label;
   GtkLabel            *risk_label;
   GtkWidget           *scan_button;
   GtkSpinner          *scan_spinner;
@@ -74,6 +76,7 @@ struct _MoatThreatsPage {
   GtkWidget           *past_empty_row;
   GtkWidget           *checks_group;
   AdwExpanderRow      *checks_row;
+  GtkWidget           *checks_empty_row;
   GtkSwitch           *vpn_switch;
   GtkSwitch           *block_switch;
   AdwActionRow        *policy_row;
@@ -384,9 +387,12 @@ update_status (MoatThreatsPage *self)
   AdwViewStackPage *page = NULL;
   GtkWidget *view_stack;
 
-  gtk_widget_set_visible (GTK_WIDGET (self->empty_page), self->n_threats == 0);
-  gtk_widget_set_visible (self->threats_header, self->n_threats > 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->safe_label), self->n_threats == 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->risk_label), self->n_threats > 0);
   gtk_widget_set_visible (GTK_WIDGET (self->threats_group), self->n_threats > 0);
+  gtk_widget_remove_css_class (GTK_WIDGET (self->status_icon), "protected");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->status_icon), "attention");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->status_icon), "unprotected");
 
   if (self->n_threats == 0)
     {
@@ -407,7 +413,10 @@ update_status (MoatThreatsPage *self)
         {
           description = g_strdup (_("Moat watches this network for attacks"));
         }
-      adw_status_page_set_description (self->empty_page, description);
+      gtk_image_set_from_icon_name (self->status_icon, "security-high-symbolic");
+      gtk_widget_add_css_class (GTK_WIDGET (self->status_icon), "protected");
+      gtk_label_set_text (self->status_label, _("No Threats on This Network"));
+      gtk_label_set_text (self->safe_label, description);
     }
   else
     {
@@ -423,8 +432,7 @@ update_status (MoatThreatsPage *self)
         gtk_widget_remove_css_class (GTK_WIDGET (self->risk_label),
                                      moat_risk_level_get_style_class (l));
       gtk_widget_add_css_class (GTK_WIDGET (self->risk_label), risk_class);
-      gtk_widget_remove_css_class (GTK_WIDGET (self->status_icon), "attention");
-      gtk_widget_remove_css_class (GTK_WIDGET (self->status_icon), "unprotected");
+      gtk_image_set_from_icon_name (self->status_icon, "dialog-warning-symbolic");
       gtk_widget_add_css_class (GTK_WIDGET (self->status_icon),
                                 g_strcmp0 (risk_class, "error") == 0 ? "unprotected"
                                                                      : "attention");
@@ -455,165 +463,7 @@ update_scan_button (MoatThreatsPage *self)
                                     self->scanning ? _("Checking…") : _("_Check Now"));
 }
 
-/* ---- active threats ---- */
-
-static void
-on_threat_row_notify_expanded_cb (AdwExpanderRow  *row,
-                                  GParamSpec      *pspec,
-                                  MoatThreatsPage *self)
-{
-  const char *key = g_object_get_data (G_OBJECT (row), "moat-threat-key");
-
-  if (adw_expander_row_get_expanded (row))
-    g_hash_table_remove (self->collapsed, key);
-  else
-    g_hash_table_add (self->collapsed, g_strdup (key));
-}
-
-static GtkWidget *
-create_threat_row (MoatThreatsPage *self,
-                   const char      *threat,
-                   const char      *severity_nick,
-                   const char      *subject,
-                   const char      *evidence,
-                   gint64           since,
-                   GVariant        *responses)
-{
-  GtkWidget *row = adw_expander_row_new ();
-  AdwExpanderRow *expander = ADW_EXPANDER_ROW (row);
-  MoatSeverity severity = MOAT_SEVERITY_MEDIUM;
-  g_autofree char *key = make_key (threat, subject);
-  g_autofree char *when = format_clock (since);
-  g_autofree char *subtitle = NULL;
-  GVariantIter iter;
-  const char *r_threat, *r_subject, *action, *state, *reason;
-  guint n_responses = 0;
-
-  moat_severity_from_string (severity_nick, &severity);
-  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), moat_threat_get_display_name (threat));
-  /* Translators: the subject of a threat and since when it is active: "cafe-wifi · since 10:02" */
-  subtitle = g_strdup_printf (_("%s · since %s"), subject, when);
-  adw_expander_row_set_subtitle (expander, subtitle);
-  adw_expander_row_add_prefix (expander, severity_icon (severity));
-  gtk_widget_add_css_class (row, "threat-row");
-
-  adw_expander_row_add_row (expander, heading_row (_("What Moat Did")));
-  g_variant_iter_init (&iter, responses);
-  while (g_variant_iter_next (&iter, "(&s&s&s&s&s)", &r_threat, &r_subject, &action, &state,
-                              &reason))
-    {
-      if (g_strcmp0 (r_threat, threat) != 0 || g_strcmp0 (r_subject, subject) != 0)
-        continue;
-      adw_expander_row_add_row (expander, response_row (action, state, reason));
-      n_responses++;
-    }
-  if (n_responses == 0)
-    {
-      GtkWidget *none = adw_action_row_new ();
-
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (none), _("Nothing"));
-      adw_action_row_set_subtitle (ADW_ACTION_ROW (none),
-                                   _("The policy in force asks for no action on this threat"));
-      adw_expander_row_add_row (expander, none);
-    }
-
-  adw_expander_row_add_row (expander, heading_row (_("Evidence")));
-  add_evidence_rows (expander, evidence);
-
-  adw_expander_row_set_expanded (expander, !g_hash_table_contains (self->collapsed, key));
-  g_object_set_data_full (G_OBJECT (row), "moat-threat-key", g_steal_pointer (&key), g_free);
-  g_signal_connect (row, "notify::expanded", G_CALLBACK (on_threat_row_notify_expanded_cb), self);
-  return row;
-}
-
-static void
-get_responses_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  MoatThreatsPage *self;
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GVariant) responses = NULL;
-  g_autoptr(GVariant) threats = NULL;
-  g_autoptr(GError) error = NULL;
-  GtkAdjustment *adjustment;
-  double scroll;
-  GVariantIter iter;
-  const char *threat, *severity, *subject, *evidence;
-  gint64 since;
-
-  reply = moat_client_call_finish (MOAT_CLIENT (object), result, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-
-  self = MOAT_THREATS_PAGE (user_data);
-  threats = g_steal_pointer (&self->threats);
-  if (error != NULL)
-    {
-      /* Threats without responses still show. */
-      g_debug ("Could not get the responses: %s", error->message);
-      responses = g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE ("(sssss)"), NULL, 0));
-    }
-  else
-    {
-      responses = g_variant_get_child_value (reply, 0);
-    }
-  if (threats == NULL)
-    return;
-
-  adjustment = gtk_scrolled_window_get_vadjustment (self->scrolled_window);
-  scroll = gtk_adjustment_get_value (adjustment);
-
-  clear_group_rows (self->threats_group, self->threat_rows);
-  self->n_threats = 0;
-  g_variant_iter_init (&iter, threats);
-  while (g_variant_iter_next (&iter, "(&s&s&s&sx)", &threat, &severity, &subject, &evidence,
-                              &since))
-    {
-      GtkWidget *row = create_threat_row (self, threat, severity, subject, evidence, since,
-                                          responses);
-
-      adw_preferences_group_add (self->threats_group, row);
-      g_ptr_array_add (self->threat_rows, row);
-      self->n_threats++;
-    }
-  update_status (self);
-  gtk_adjustment_set_value (adjustment, scroll);
-}
-
-static void
-get_threats_cb (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  MoatThreatsPage *self;
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GError) error = NULL;
-
-  reply = moat_client_call_finish (MOAT_CLIENT (object), result, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-
-  self = MOAT_THREATS_PAGE (user_data);
-  if (error != NULL)
-    {
-      g_autofree char *text = NULL;
-
-      g_warning ("Could not get the active threats: %s", error->message);
-      /* Translators: %s is the reason */
-      text = g_strdup_printf (_("Could not get the active threats: %s"), error->message);
-      show_toast (self, text);
-      return;
-    }
-
-  g_clear_pointer (&self->threats, g_variant_unref);
-  self->threats = g_variant_get_child_value (reply, 0);
-  moat_client_call_async (self->client, "GetResponses", NULL, self->refresh_cancellable,
-                          get_responses_cb, self);
-}
-
-/* ---- past threats ---- */
+/* ---- incidents: a threat from detected to cleared, from the events ---- */
 
 typedef struct {
   char         *threat;
@@ -626,6 +476,7 @@ typedef struct {
 
 typedef struct {
   char     *action;
+  char     *reason;   /* why it failed last, or NULL */
   gboolean  taken;
   gboolean  failed;
   gboolean  reverted;
@@ -635,6 +486,7 @@ static void
 outcome_free (Outcome *outcome)
 {
   g_free (outcome->action);
+  g_free (outcome->reason);
   g_free (outcome);
 }
 
@@ -665,12 +517,17 @@ incident_note_action (Incident        *incident,
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
   const char *action = NULL;
+  const char *reason = NULL;
   Outcome *outcome = NULL;
 
   if (json_parser_load_from_data (parser, event->detail, -1, NULL) &&
       JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    action = json_object_get_string_member_with_default (
-      json_node_get_object (json_parser_get_root (parser)), "action", NULL);
+    {
+      JsonObject *detail = json_node_get_object (json_parser_get_root (parser));
+
+      action = json_object_get_string_member_with_default (detail, "action", NULL);
+      reason = json_object_get_string_member_with_default (detail, "reason", NULL);
+    }
   if (action == NULL || action[0] == '\0')
     return;
 
@@ -691,10 +548,214 @@ incident_note_action (Incident        *incident,
   if (g_strcmp0 (event->action, "action-taken") == 0)
     outcome->taken = TRUE;
   else if (g_strcmp0 (event->action, "action-failed") == 0)
-    outcome->failed = TRUE;
+    {
+      outcome->failed = TRUE;
+      g_free (outcome->reason);
+      outcome->reason = g_strdup (reason);
+    }
   else if (g_strcmp0 (event->action, "action-reverted") == 0)
     outcome->reverted = TRUE;
 }
+
+/* ---- active threats ---- */
+
+static void
+on_threat_row_notify_expanded_cb (AdwExpanderRow  *row,
+                                  GParamSpec      *pspec,
+                                  MoatThreatsPage *self)
+{
+  const char *key = g_object_get_data (G_OBJECT (row), "moat-threat-key");
+
+  if (adw_expander_row_get_expanded (row))
+    g_hash_table_remove (self->collapsed, key);
+  else
+    g_hash_table_add (self->collapsed, g_strdup (key));
+}
+
+static gboolean
+response_has_action (GVariant   *responses,
+                     const char *threat,
+                     const char *subject,
+                     const char *action)
+{
+  GVariantIter iter;
+  const char *r_threat, *r_subject, *r_action;
+
+  g_variant_iter_init (&iter, responses);
+  while (g_variant_iter_next (&iter, "(&s&s&s&s&s)", &r_threat, &r_subject, &r_action, NULL, NULL))
+    if (g_strcmp0 (r_threat, threat) == 0 && g_strcmp0 (r_subject, subject) == 0 &&
+        g_strcmp0 (r_action, action) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static GtkWidget *
+create_threat_row (MoatThreatsPage *self,
+                   const char      *threat,
+                   const char      *severity_nick,
+                   const char      *subject,
+                   const char      *evidence,
+                   gint64           since,
+                   GVariant        *responses,
+                   Incident        *incident)
+{
+  GtkWidget *row = adw_expander_row_new ();
+  AdwExpanderRow *expander = ADW_EXPANDER_ROW (row);
+  MoatSeverity severity = MOAT_SEVERITY_MEDIUM;
+  g_autofree char *key = make_key (threat, subject);
+  g_autofree char *when = format_clock (since);
+  g_autofree char *subtitle = NULL;
+  GVariantIter iter;
+  const char *r_threat, *r_subject, *action, *state, *reason;
+  guint n_responses = 0;
+
+  moat_severity_from_string (severity_nick, &severity);
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), moat_threat_get_display_name (threat));
+  /* Translators: the subject of a threat and since when it is active: "cafe-wifi · since 10:02" */
+  subtitle = g_strdup_printf (_("%s · since %s"), subject, when);
+  adw_expander_row_set_subtitle (expander, subtitle);
+  adw_expander_row_add_prefix (expander, severity_icon (severity));
+  gtk_widget_add_css_class (row, "threat-row");
+
+  adw_expander_row_add_row (expander, heading_row (_("What Moat Did")));
+  /* What a chain tried before the action it is at now (the VPN that did
+   * not come up before the wall went up): only the events know. */
+  for (guint i = 0; incident != NULL && i < incident->actions->len; i++)
+    {
+      Outcome *o = g_ptr_array_index (incident->actions, i);
+
+      if (o->failed && !o->taken && !response_has_action (responses, threat, subject, o->action))
+        {
+          adw_expander_row_add_row (expander, response_row (o->action, "failed", o->reason));
+          n_responses++;
+        }
+    }
+  g_variant_iter_init (&iter, responses);
+  while (g_variant_iter_next (&iter, "(&s&s&s&s&s)", &r_threat, &r_subject, &action, &state,
+                              &reason))
+    {
+      if (g_strcmp0 (r_threat, threat) != 0 || g_strcmp0 (r_subject, subject) != 0)
+        continue;
+      adw_expander_row_add_row (expander, response_row (action, state, reason));
+      n_responses++;
+    }
+  if (n_responses == 0)
+    {
+      GtkWidget *none = adw_action_row_new ();
+
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (none), _("Nothing"));
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (none),
+                                   _("The policy in force asks for no action on this threat"));
+      adw_expander_row_add_row (expander, none);
+    }
+
+  adw_expander_row_add_row (expander, heading_row (_("Evidence")));
+  add_evidence_rows (expander, evidence);
+
+  adw_expander_row_set_expanded (expander, !g_hash_table_contains (self->collapsed, key));
+  g_object_set_data_full (G_OBJECT (row), "moat-threat-key", g_steal_pointer (&key), g_free);
+  g_signal_connect (row, "notify::expanded", G_CALLBACK (on_threat_row_notify_expanded_cb), self);
+  return row;
+}
+
+/* Once the threats, the responses and the events are in. */
+static void
+build_threats (MoatThreatsPage *self)
+{
+  g_autoptr(GVariant) threats = g_steal_pointer (&self->threats);
+  g_autoptr(GVariant) responses = g_steal_pointer (&self->responses);
+  GtkAdjustment *adjustment;
+  double scroll;
+  GVariantIter iter;
+  const char *threat, *severity, *subject, *evidence;
+  gint64 since;
+
+  if (threats == NULL)
+    return;
+  if (responses == NULL)
+    responses = g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE ("(sssss)"), NULL, 0));
+
+  adjustment = gtk_scrolled_window_get_vadjustment (self->scrolled_window);
+  scroll = gtk_adjustment_get_value (adjustment);
+
+  clear_group_rows (self->threats_group, self->threat_rows);
+  self->n_threats = 0;
+  g_variant_iter_init (&iter, threats);
+  while (g_variant_iter_next (&iter, "(&s&s&s&sx)", &threat, &severity, &subject, &evidence,
+                              &since))
+    {
+      g_autofree char *key = make_key (threat, subject);
+      Incident *incident = self->open != NULL ? g_hash_table_lookup (self->open, key) : NULL;
+      GtkWidget *row = create_threat_row (self, threat, severity, subject, evidence, since,
+                                          responses, incident);
+
+      adw_preferences_group_add (self->threats_group, row);
+      g_ptr_array_add (self->threat_rows, row);
+      self->n_threats++;
+    }
+  update_status (self);
+  gtk_adjustment_set_value (adjustment, scroll);
+}
+
+static void load_past (MoatThreatsPage *self);
+
+static void
+get_responses_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  MoatThreatsPage *self;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  reply = moat_client_call_finish (MOAT_CLIENT (object), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  self = MOAT_THREATS_PAGE (user_data);
+  g_clear_pointer (&self->responses, g_variant_unref);
+  if (error != NULL)
+    /* Threats without responses still show. */
+    g_debug ("Could not get the responses: %s", error->message);
+  else
+    self->responses = g_variant_get_child_value (reply, 0);
+  load_past (self);
+}
+
+static void
+get_threats_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  MoatThreatsPage *self;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  reply = moat_client_call_finish (MOAT_CLIENT (object), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  self = MOAT_THREATS_PAGE (user_data);
+  if (error != NULL)
+    {
+      g_autofree char *text = NULL;
+
+      g_warning ("Could not get the active threats: %s", error->message);
+      /* Translators: %s is the reason */
+      text = g_strdup_printf (_("Could not get the active threats: %s"), error->message);
+      show_toast (self, text);
+      load_past (self);
+      return;
+    }
+
+  g_clear_pointer (&self->threats, g_variant_unref);
+  self->threats = g_variant_get_child_value (reply, 0);
+  moat_client_call_async (self->client, "GetResponses", NULL, self->refresh_cancellable,
+                          get_responses_cb, self);
+}
+
+/* ---- past threats ---- */
 
 static char *
 format_outcomes (Incident *incident)
@@ -852,6 +913,12 @@ build_past (MoatThreatsPage *self)
       g_ptr_array_add (self->past_rows, row);
     }
   gtk_widget_set_visible (self->past_empty_row, self->past_rows->len == 0);
+
+  /* The active threats' rows read what was tried for them. */
+  g_clear_pointer (&self->open, g_hash_table_unref);
+  g_clear_pointer (&self->incidents, g_ptr_array_unref);
+  self->open = g_steal_pointer (&open);
+  self->incidents = g_steal_pointer (&incidents);
 }
 
 static void
@@ -877,6 +944,7 @@ list_events_cb (GObject      *object,
     {
       build_past (self);
       g_ptr_array_set_size (self->past_events, 0);
+      build_threats (self);
     }
 }
 
@@ -957,7 +1025,7 @@ create_check_row (const char *detector,
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, result_text,
                                   -1);
 
-  if (subject != NULL && subject[0] != '\0')
+  if (subject != NULL && subject[0] != '\0' && g_strcmp0 (subject, detector) != 0)
     /* Translators: a network check and what it looked at: "DNS answers: example.com" */
     title = g_strdup_printf (_("%s: %s"), detector_display_name (detector), subject);
   else
@@ -1010,7 +1078,8 @@ show_findings (MoatThreatsPage *self,
     subtitle = g_strdup_printf (_("%u clean, %u found a threat, %u inconclusive"),
                                 n_clean, n_threat, n_inconclusive);
   adw_expander_row_set_subtitle (self->checks_row, subtitle);
-  adw_expander_row_set_enable_expansion (self->checks_row, self->check_rows->len > 0);
+  /* Not enable-expansion: turning that back on opens the row. */
+  gtk_widget_set_visible (self->checks_empty_row, self->check_rows->len == 0);
 }
 
 static void
@@ -1063,9 +1132,6 @@ scan_cb (GObject      *object,
   g_autoptr(GVariant) findings = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
-  guint n_threats = 0;
-  GVariantIter iter;
-  const char *check_result;
 
   reply = moat_client_call_finish (MOAT_CLIENT (object), result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -1083,20 +1149,10 @@ scan_cb (GObject      *object,
       return;
     }
 
+  /* The Checks row says how they came out; a toast would cover the view
+   * switcher at the bottom of a narrow window. */
   findings = g_variant_get_child_value (reply, 0);
   show_findings (self, findings);
-  g_variant_iter_init (&iter, findings);
-  while (g_variant_iter_next (&iter, "(&s&s&s&s&s&s&sx)", NULL, NULL, &check_result, NULL, NULL,
-                              NULL, NULL, NULL))
-    if (g_strcmp0 (check_result, "threat") == 0)
-      n_threats++;
-  if (n_threats == 0)
-    text = g_strdup (_("The checks found no threat"));
-  else
-    text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "A check found a threat",
-                                         "%u checks found a threat", n_threats),
-                            n_threats);
-  show_toast (self, text);
   queue_refresh (self);
 }
 
@@ -1218,6 +1274,7 @@ refresh (MoatThreatsPage *self)
   g_cancellable_cancel (self->refresh_cancellable);
   g_clear_object (&self->refresh_cancellable);
   g_clear_pointer (&self->threats, g_variant_unref);
+  g_clear_pointer (&self->responses, g_variant_unref);
 
   update_scan_button (self);
   update_status (self);
@@ -1231,7 +1288,6 @@ refresh (MoatThreatsPage *self)
                           get_findings_cb, self);
   moat_client_call_async (self->client, "GetPolicy", NULL, self->refresh_cancellable,
                           get_policy_cb, self);
-  load_past (self);
 }
 
 static gboolean
@@ -1400,6 +1456,9 @@ moat_threats_page_finalize (GObject *object)
 
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->threats, g_variant_unref);
+  g_clear_pointer (&self->responses, g_variant_unref);
+  g_clear_pointer (&self->open, g_hash_table_unref);
+  g_clear_pointer (&self->incidents, g_ptr_array_unref);
   g_clear_pointer (&self->past_events, g_ptr_array_unref);
   g_clear_pointer (&self->threat_rows, g_ptr_array_unref);
   g_clear_pointer (&self->past_rows, g_ptr_array_unref);
@@ -1423,10 +1482,9 @@ moat_threats_page_class_init (MoatThreatsPageClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/moatproject/Moat/moat-threats-page.ui");
   gtk_widget_class_bind_template_child (widget_class, MoatThreatsPage, scrolled_window);
-  gtk_widget_class_bind_template_child (widget_class, MoatThreatsPage, empty_page);
-  gtk_widget_class_bind_template_child (widget_class, MoatThreatsPage, threats_header);
   gtk_widget_class_bind_template_child (widget_class, MoatThreatsPage, status_icon);
   gtk_widget_class_bind_template_child (widget_class, MoatThreatsPage, status_label);
+  gtk_widget_class_bind_template_child (widget_class, MoatThreatsPage, safe_label);
   gtk_widget_class_bind_template_child (widget_class, MoatThreatsPage, risk_label);
   gtk_widget_class_bind_template_child (widget_class, MoatThreatsPage, scan_button);
   gtk_widget_class_bind_template_child (widget_class, MoatThreatsPage, scan_spinner);
@@ -1436,6 +1494,7 @@ moat_threats_page_class_init (MoatThreatsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MoatThreatsPage, past_empty_row);
   gtk_widget_class_bind_template_child (widget_class, MoatThreatsPage, checks_group);
   gtk_widget_class_bind_template_child (widget_class, MoatThreatsPage, checks_row);
+  gtk_widget_class_bind_template_child (widget_class, MoatThreatsPage, checks_empty_row);
   gtk_widget_class_bind_template_child (widget_class, MoatThreatsPage, vpn_switch);
   gtk_widget_class_bind_template_child (widget_class, MoatThreatsPage, block_switch);
   gtk_widget_class_bind_template_child (widget_class, MoatThreatsPage, policy_row);

@@ -5,8 +5,9 @@
 AT-SPI). Checks through the accessibility tree that the Overview shows the
 daemon's state and the protect switch, that the Activity list shows the seeded
 events and filters them, that a proxy block explains itself (rule, list) in its
-details view, and that the Lists page shows moatd's lists and changes its
-categories and the user's hosts; keeps screenshots at 1200 and 360 px under
+details view, that the Lists page shows moatd's lists and changes its
+categories and the user's hosts, and that the Threats page shows a raised
+threat with its evidence, what Moat did, the policy and the switches; keeps screenshots at 1200 and 360 px under
 <build>/tests/ui/output/.
 
 Exit status: 0 pass, 1 fail, 77 skip (no Xvfb, AT-SPI or build products)."""
@@ -81,6 +82,23 @@ PROXY_BLOCK_DETAIL = json.dumps({
     "reason": "filter", "tunnel": True, "port": 443, "category": "trackers",
     "list": "EasyPrivacy", "rule": "||tracker.example-ui.test^", "line": 4242,
 })
+TESTING = "io.github.moatproject.Moat1.Testing"
+THREAT_EVIDENCE = json.dumps({
+    "issuer": "CN=mitmproxy, O=mitmproxy", "host": "www.example.com",
+    "spki_sha256": "3f2a9c0b5e7d1f4a6b8c2d0e9f1a3b5c7d9e0f2a4b6c8d0e1f3a5b7c9d1e3f5a",
+})
+# What the Threats page calls the policy's actions and their states.
+ACTION_TEXT = {
+    "vpn_on_demand": "Connect the company VPN",
+    "block_protected_resources": "Block the company’s resources",
+    "notify": "Notify",
+}
+STATE_TEXT = {
+    "trying": "Trying…",
+    "in-effect": "In effect until the network is safe",
+    "done": "Done",
+    "failed": "Failed",
+}
 # Line 2 is not list syntax; the others are.
 BAD_LIST = "good-one.example\n[not a rule\ngood-two.example\n||good-three.example^\n"
 
@@ -127,7 +145,7 @@ def main():
 
 
 def run(desktop, out_dir):
-    from gi.repository import GLib
+    from gi.repository import Atspi, GLib
     desktop.start_moatd(["--proxy-port", "0"])
     events = seed_events()
     accepted = desktop.add_events(events)
@@ -484,6 +502,131 @@ def run(desktop, out_dir):
     check("a subscription is added in the dialog, removed and restored with Undo",
           add_and_remove_subscription)
 
+    def threats_page_shows_incident():
+        desktop.call_moatd(TESTING, "RaiseThreat", GLib.Variant(
+            "(ssss)", ("network.tls_interception", "high", "ui-cafe-wifi", THREAT_EVIDENCE)))
+        tabs = wait_for("the Threats switcher", lambda: a11y.find(name="Threats", role="page tab"))
+        a11y.click(tabs[0], desktop, wid)
+        wait_for("the threat's row", lambda: a11y.find(contains="ui-cafe-wifi · since "))
+        assert a11y.find(name="TLS interception", role="list item"), "no row titled by the threat"
+        wait_for("the count of active threats", lambda: a11y.find(name="1 Active Threat"))
+        assert a11y.find(name="High Risk", role="label"), "the risk level is not shown"
+
+        # What Moat did, as moatd says once the responder settled.
+        def responses_shown():
+            responses = [r for r in desktop.call_moatd(MOAT1, "GetResponses", None)[0]
+                         if r[0] == "network.tls_interception" and r[1] == "ui-cafe-wifi"]
+            if not responses or any(r[3] == "trying" for r in responses):
+                return None
+            for _, _, action, state, reason in responses:
+                rows = a11y.find(name=ACTION_TEXT.get(action, action), role="list item")
+                want = STATE_TEXT[state] + (f": {reason}" if reason else "")
+                if not rows or not a11y.find(name=want, role="label"):
+                    return None
+            return responses
+        responses = wait_for("a row for each of moatd's responses", responses_shown)
+        log(f"responses: {[(r[2], r[3]) for r in responses]}")
+        # The default policy: no VPN is configured and no company resource is
+        # protected, so the chain ends failed; the user is notified.
+        assert ("block_protected_resources", "failed") in [(r[2], r[3]) for r in responses], \
+            responses
+        assert a11y.find(contains="Failed: ", role="label"), "the failure does not say why"
+        # The chain tried the VPN first (none is configured): the events say so.
+        wait_for("the failed VPN attempt before the wall",
+                 lambda: a11y.find(name="Connect the company VPN", role="list item"))
+        assert a11y.find(name="Issuer: CN=mitmproxy, O=mitmproxy", role="list item"), \
+            "the evidence is not shown"
+        assert a11y.find(name="CN=mitmproxy, O=mitmproxy", role="label"), "no evidence value"
+        assert a11y.find(name="Policy in Force", role="list item"), "no policy row"
+        assert a11y.find(name="Moat’s default policy", role="label"), "the policy is not named"
+        time.sleep(0.5)
+        desktop.screenshot(os.path.join(out_dir, "threats-1200.png"), wid)
+
+    check("the Threats page shows an active threat, its evidence and what Moat did",
+          threats_page_shows_incident)
+
+    def threats_page_policy_and_switches():
+        button = wait_for("the policy's Show button",
+                          lambda: a11y.find(name="Show", role="push button"))[0]
+        a11y.scroll_into_view(button, desktop, wid)
+        a11y.click(button, desktop, wid)
+        policy_wid = wait_for("the policy window", lambda: desktop.window_id("^Policy in Force$"))
+        text = wait_for("the policy's text", lambda: a11y.find(name="The policy’s rules"))[0]
+        rules = text.get_text_iface().get_text(0, -1)
+        assert "network.* >= medium: vpn_on_demand || block_protected_resources" in rules, rules
+        assert not text.get_state_set().contains(Atspi.StateType.EDITABLE), "the policy is editable"
+        time.sleep(0.5)
+        desktop.screenshot(os.path.join(out_dir, "threats-policy.png"), policy_wid)
+        desktop.xdotool("key", "Escape")
+        wait_for("the policy window to close",
+                 lambda: not desktop.window_id("^Policy in Force$"))
+
+        keyfile = os.path.join(desktop.env["XDG_CONFIG_HOME"], "glib-2.0", "settings", "keyfile")
+        switch = wait_for("the VPN on Demand switch",
+                          lambda: a11y.find(name="VPN on Demand", role="check box"))[0]
+        assert switch.get_state_set().contains(Atspi.StateType.CHECKED), "VPN on demand is off"
+        a11y.scroll_into_view(switch, desktop, wid)
+        a11y.click(switch, desktop, wid)
+
+        def saved(line):
+            with open(keyfile) as f:
+                return line in f.read()
+        wait_for("vpn-on-demand=false in the settings", lambda: saved("vpn-on-demand=false"),
+                 timeout=10)
+        a11y.click(switch, desktop, wid)
+        wait_for("vpn-on-demand=true in the settings", lambda: saved("vpn-on-demand=true"),
+                 timeout=10)
+        assert a11y.find(name="Block Company Resources When Unsafe", role="check box"), \
+            "no switch for the wall"
+
+    check("the Threats page shows the policy's text and its switches change the settings",
+          threats_page_policy_and_switches)
+
+    def threats_page_after_clearing():
+        desktop.call_moatd(TESTING, "ClearThreat",
+                           GLib.Variant("(ss)", ("network.tls_interception", "ui-cafe-wifi")))
+        wait_for("the empty state", lambda: a11y.find(name="No Threats on This Network"))
+        assert not a11y.find(contains="ui-cafe-wifi · since "), "the cleared threat is still active"
+        past = wait_for("the incident under Past Threats", lambda: [
+            n for n in a11y.find(role="label", contains="ui-cafe-wifi\nDetected ")])
+        text = past[0].get_name()
+        log(f"past threat: {text!r}")
+        assert ", cleared " in text, text
+        assert "Block the company’s resources (failed)" in text, text
+        time.sleep(0.5)
+        desktop.screenshot(os.path.join(out_dir, "threats-cleared-1200.png"), wid)
+
+    check("a cleared threat leaves the Threats page empty and shows under Past Threats",
+          threats_page_after_clearing)
+
+    def threats_page_check_now():
+        try:
+            desktop.call_moatd(MOAT1, "GetFindings", None)
+        except GLib.Error as e:
+            log(f"SKIP Check Now: moatd has no network checks ({e.message})")
+            return
+        button = wait_for("the Check Now button",
+                          lambda: a11y.find(name="Check Now", role="push button"))[0]
+        a11y.scroll_into_view(button, desktop, wid)
+        started = int(time.time() * 1_000_000)
+        a11y.click(button, desktop, wid)
+        # Offline, every check ends clean or inconclusive at once.
+        findings = wait_for("moatd's checks to run", lambda: [
+            f for f in desktop.call_moatd(MOAT1, "GetFindings", None)[0] if f[7] >= started])
+        assert not a11y.find(contains="Could not check the network"), "the scan failed"
+        row = wait_for("the Checks row", lambda: a11y.find(name="Checks", role="list item"))[0]
+        clean = sum(1 for f in findings if f[2] == "clean")
+        wait_for("the count of clean checks",
+                 lambda: a11y.find(contains=f"{clean} clean, ", role="label"))
+        a11y.scroll_into_view(row, desktop, wid)
+        a11y.click(row, desktop, wid)
+        first = findings[0][5]
+        wait_for("a check's summary", lambda: a11y.find(contains=first, role="label"))
+        time.sleep(0.5)
+        desktop.screenshot(os.path.join(out_dir, "threats-checks-1200.png"), wid)
+
+    check("Check Now runs the network checks and lists their results", threats_page_check_now)
+
     def narrow_window():
         desktop.resize_window(wid, 360, 720)
         wait_for("a 360 px window", lambda: desktop.window_geometry(wid)[2] == 360)
@@ -532,6 +675,29 @@ def run(desktop, out_dir):
         a11y.click(tab, desktop, wid)
 
     check("the window works at 360 px", narrow_window)
+
+    def threats_page_narrow():
+        desktop.call_moatd(TESTING, "RaiseThreat", GLib.Variant(
+            "(ssss)", ("network.tls_interception", "high", "ui-cafe-wifi", THREAT_EVIDENCE)))
+        tab = wait_for("the Threats switcher at the bottom", lambda: [
+            t for t in a11y.find(name="Threats", role="page tab") if a11y.center(t)[1] > 600])[0]
+        a11y.click(tab, desktop, wid)
+        wait_for("the threat's row", lambda: a11y.find(contains="ui-cafe-wifi · since "))
+        wait_for("its responses", lambda: a11y.find(contains="Failed: ", role="label"))
+        time.sleep(0.8)
+        desktop.screenshot(os.path.join(out_dir, "threats-360.png"), wid)
+        row = a11y.find(name="Policy in Force", role="list item")[0]
+        a11y.scroll_into_view(row, desktop, wid)
+        time.sleep(0.5)
+        desktop.screenshot(os.path.join(out_dir, "threats-360-bottom.png"), wid)
+        assert desktop.window_geometry(wid)[2] == 360, "the Threats page needs more than 360 px"
+        desktop.call_moatd(TESTING, "ClearThreat",
+                           GLib.Variant("(ss)", ("network.tls_interception", "ui-cafe-wifi")))
+        wait_for("the empty state", lambda: a11y.find(name="No Threats on This Network"))
+        overview = [t for t in a11y.find(name="Overview", role="page tab") if a11y.center(t)[1] > 600]
+        a11y.click(overview[0], desktop, wid)
+
+    check("the Threats page works at 360 px", threats_page_narrow)
 
     def preferences_write_settings():
         desktop.app_action("preferences")

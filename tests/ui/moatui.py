@@ -386,7 +386,9 @@ class A11y:
             _, y = self.center(node)
             if top <= y <= h - bottom:
                 return
-            desktop.xdotool("mousemove", "--sync", str(wx + w // 2), str(wy + h // 2))
+            # No --sync: xdotool 3.20160805 waits forever when the pointer is
+            # already there, as it is from the second turn on.
+            desktop.xdotool("mousemove", str(wx + w // 2), str(wy + h // 2))
             desktop.xdotool("click", "5" if y > h - bottom else "4")
             time.sleep(0.05)
         raise AssertionError(f"could not scroll {node.get_name()} into view")
