@@ -152,19 +152,51 @@ severity_icon (MoatSeverity severity)
   return icon;
 }
 
-/* "spki_sha256" → "Spki sha256": evidence keys are for machines first. */
+/* "spki_sha256" → "SPKI SHA-256": evidence keys are for machines first. */
 static char *
 humanize_key (const char *key)
 {
-  g_autofree char *text = g_strdelimit (g_strdup (key), "_-", ' ');
-  gunichar first;
-  char buf[8] = { 0 };
+  static const struct {
+    const char *word;
+    const char *text;
+  } acronyms[] = {
+    { "bssid", "BSSID" }, { "bssids", "BSSIDs" }, { "ca", "CA" }, { "dns", "DNS" },
+    { "http", "HTTP" }, { "https", "HTTPS" }, { "ip", "IP" }, { "mac", "MAC" },
+    { "nxdomain", "NXDOMAIN" }, { "rcode", "RCODE" }, { "sha256", "SHA-256" },
+    { "spki", "SPKI" }, { "ssid", "SSID" }, { "tls", "TLS" }, { "url", "URL" },
+    { "vpn", "VPN" },
+  };
+  g_auto(GStrv) words = g_strsplit_set (key, "_-", -1);
+  g_autoptr(GString) text = g_string_new (NULL);
 
-  if (text[0] == '\0' || !g_utf8_validate (text, -1, NULL))
-    return g_steal_pointer (&text);
-  first = g_unichar_totitle (g_utf8_get_char (text));
-  g_unichar_to_utf8 (first, buf);
-  return g_strconcat (buf, g_utf8_next_char (text), NULL);
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      const char *word = words[i];
+      gboolean done = FALSE;
+
+      if (word[0] == '\0')
+        continue;
+      if (text->len > 0)
+        g_string_append_c (text, ' ');
+      for (guint a = 0; a < G_N_ELEMENTS (acronyms) && !done; a++)
+        if (g_ascii_strcasecmp (word, acronyms[a].word) == 0)
+          {
+            g_string_append (text, acronyms[a].text);
+            done = TRUE;
+          }
+      if (done)
+        continue;
+      if (text->len == 0 && g_ascii_islower (word[0]))
+        {
+          g_string_append_c (text, g_ascii_toupper (word[0]));
+          g_string_append (text, word + 1);
+        }
+      else
+        {
+          g_string_append (text, word);
+        }
+    }
+  return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
 static char *
@@ -208,6 +240,26 @@ heading_row (const char *text)
   return row;
 }
 
+static const char *
+detector_display_name (const char *detector)
+{
+  if (g_strcmp0 (detector, "tls") == 0)
+    return _("TLS interception");
+  if (g_strcmp0 (detector, "trust-store") == 0)
+    return _("Trusted certificates");
+  if (g_strcmp0 (detector, "dns") == 0)
+    return _("DNS answers");
+  if (g_strcmp0 (detector, "http") == 0)
+    return _("Web pages and redirects");
+  if (g_strcmp0 (detector, "gateway") == 0)
+    return _("Gateway");
+  if (g_strcmp0 (detector, "wifi") == 0)
+    return _("Wi-Fi");
+  if (g_strcmp0 (detector, "vpn") == 0)
+    return _("VPN");
+  return detector;
+}
+
 /* Fingerprints and hashes read better in a fixed-width font. */
 static gboolean
 looks_like_code (const char *value)
@@ -223,12 +275,12 @@ looks_like_code (const char *value)
 /* One piece of evidence: its name above its value, which can be selected
  * and copied; a long value is cut after a few lines (the tooltip has it all). */
 static GtkWidget *
-evidence_row (const char *key,
-              const char *value)
+evidence_row (const char *name,
+              const char *value,
+              guint       depth)
 {
   GtkWidget *row = gtk_list_box_row_new ();
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
-  g_autofree char *name = humanize_key (key);
   GtkWidget *key_label = gtk_label_new (name);
   GtkWidget *value_label = gtk_label_new (value);
   g_autofree char *accessible = NULL;
@@ -250,13 +302,15 @@ evidence_row (const char *key,
   if (looks_like_code (value))
     gtk_widget_add_css_class (value_label, "monospace");
 
-  gtk_widget_set_margin_start (box, 12);
+  gtk_widget_set_margin_start (box, 12 + 18 * (int) MIN (depth, 2));
   gtk_widget_set_margin_end (box, 12);
   gtk_widget_set_margin_top (box, 8);
   gtk_widget_set_margin_bottom (box, 8);
 
   gtk_box_append (GTK_BOX (box), key_label);
   gtk_box_append (GTK_BOX (box), value_label);
+  /* A group of evidence below: its name alone. */
+  gtk_widget_set_visible (value_label, value[0] != '\0');
   gtk_widget_add_css_class (row, "evidence-row");
   gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
   gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), FALSE);
@@ -269,34 +323,120 @@ evidence_row (const char *key,
   return row;
 }
 
+/* The members of an evidence object as rows. Nested objects are opened
+ * one level further in; the checks a threat was raised on (objects with a
+ * "summary", as moatd's detectors write them) read as the check's name and
+ * summary with their own evidence below. */
+static guint
+add_json_rows (AdwExpanderRow *expander,
+               JsonObject     *object,
+               guint           depth)
+{
+  g_autoptr(GList) members = json_object_get_members (object);
+  guint n = 0;
+
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      const char *key = l->data;
+      JsonNode *node = json_object_get_member (object, key);
+
+      if (depth < 2 && JSON_NODE_HOLDS_ARRAY (node))
+        {
+          JsonArray *array = json_node_get_array (node);
+          gboolean all_objects = json_array_get_length (array) > 0;
+
+          for (guint i = 0; i < json_array_get_length (array); i++)
+            all_objects = all_objects && JSON_NODE_HOLDS_OBJECT (json_array_get_element (array, i));
+          if (all_objects)
+            {
+              if (!json_object_has_member (json_array_get_object_element (array, 0), "summary"))
+                {
+                  g_autofree char *name = humanize_key (key);
+
+                  adw_expander_row_add_row (expander, evidence_row (name, "", depth));
+                  n++;
+                }
+              for (guint i = 0; i < json_array_get_length (array); i++)
+                {
+                  JsonObject *item = json_array_get_object_element (array, i);
+                  const char *summary = json_object_get_string_member_with_default (item, "summary",
+                                                                                    NULL);
+                  const char *detector = json_object_get_string_member_with_default (item,
+                                                                                     "detector",
+                                                                                     NULL);
+                  const char *subject = json_object_get_string_member_with_default (item, "subject",
+                                                                                    NULL);
+                  JsonNode *inner = json_object_get_member (item, "evidence");
+
+                  if (summary == NULL)
+                    {
+                      n += add_json_rows (expander, item, depth + 1);
+                      continue;
+                    }
+                  if (detector != NULL && subject != NULL && subject[0] != '\0' &&
+                      g_strcmp0 (detector, subject) != 0)
+                    {
+                      /* Translators: a network check and what it looked at: "DNS answers: example.com" */
+                      g_autofree char *title = g_strdup_printf (_("%s: %s"),
+                                                                detector_display_name (detector),
+                                                                subject);
+
+                      adw_expander_row_add_row (expander, evidence_row (title, summary, depth));
+                    }
+                  else
+                    {
+                      g_autofree char *name = humanize_key (key);
+
+                      adw_expander_row_add_row (expander,
+                                                evidence_row (detector != NULL
+                                                              ? detector_display_name (detector)
+                                                              : name,
+                                                              summary, depth));
+                    }
+                  n++;
+                  if (inner != NULL && JSON_NODE_HOLDS_OBJECT (inner))
+                    n += add_json_rows (expander, json_node_get_object (inner), depth + 1);
+                }
+              continue;
+            }
+        }
+      if (depth < 2 && JSON_NODE_HOLDS_OBJECT (node) &&
+          json_object_get_size (json_node_get_object (node)) > 0)
+        {
+          g_autofree char *name = humanize_key (key);
+
+          adw_expander_row_add_row (expander, evidence_row (name, "", depth));
+          n += 1 + add_json_rows (expander, json_node_get_object (node), depth + 1);
+          continue;
+        }
+
+      {
+        g_autofree char *name = humanize_key (key);
+        g_autofree char *value = json_value_to_text (node);
+
+        adw_expander_row_add_row (expander, evidence_row (name, value, depth));
+        n++;
+      }
+    }
+  return n;
+}
+
 static void
 add_evidence_rows (AdwExpanderRow *expander,
                    const char     *evidence)
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
-  JsonObject *object;
-  g_autoptr(GList) members = NULL;
-  guint n = 0;
 
   if (!json_parser_load_from_data (parser, evidence, -1, &error) ||
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
       g_debug ("Evidence is not a JSON object: %s", error != NULL ? error->message : evidence);
-      adw_expander_row_add_row (expander, evidence_row (_("evidence"), evidence));
+      adw_expander_row_add_row (expander, evidence_row (_("Evidence"), evidence, 0));
       return;
     }
 
-  object = json_node_get_object (json_parser_get_root (parser));
-  members = json_object_get_members (object);
-  for (GList *l = members; l != NULL; l = l->next)
-    {
-      g_autofree char *value = json_value_to_text (json_object_get_member (object, l->data));
-
-      adw_expander_row_add_row (expander, evidence_row (l->data, value));
-      n++;
-    }
-  if (n == 0)
+  if (add_json_rows (expander, json_node_get_object (json_parser_get_root (parser)), 0) == 0)
     {
       GtkWidget *row = adw_action_row_new ();
 
@@ -968,25 +1108,6 @@ load_past (MoatThreatsPage *self)
 
 /* ---- latest checks ---- */
 
-static const char *
-detector_display_name (const char *detector)
-{
-  if (g_strcmp0 (detector, "tls") == 0)
-    return _("TLS interception");
-  if (g_strcmp0 (detector, "trust-store") == 0)
-    return _("Trusted certificates");
-  if (g_strcmp0 (detector, "dns") == 0)
-    return _("DNS answers");
-  if (g_strcmp0 (detector, "http") == 0)
-    return _("Web pages and redirects");
-  if (g_strcmp0 (detector, "gateway") == 0)
-    return _("Gateway");
-  if (g_strcmp0 (detector, "wifi") == 0)
-    return _("Wi-Fi");
-  if (g_strcmp0 (detector, "vpn") == 0)
-    return _("VPN");
-  return detector;
-}
 
 static GtkWidget *
 create_check_row (const char *detector,

@@ -83,9 +83,19 @@ PROXY_BLOCK_DETAIL = json.dumps({
     "list": "EasyPrivacy", "rule": "||tracker.example-ui.test^", "line": 4242,
 })
 TESTING = "io.github.moatproject.Moat1.Testing"
+# As moatd's network checks write it: the network and each check that saw it.
 THREAT_EVIDENCE = json.dumps({
-    "issuer": "CN=mitmproxy, O=mitmproxy", "host": "www.example.com",
-    "spki_sha256": "3f2a9c0b5e7d1f4a6b8c2d0e9f1a3b5c7d9e0f2a4b6c8d0e1f3a5b7c9d1e3f5a",
+    "network": "the network on eth0 via 192.0.2.1",
+    "checks": [{
+        "detector": "tls", "subject": "www.example.com:443",
+        "summary": "The certificate of www.example.com was issued by CN=mitmproxy, O=mitmproxy, "
+                   "which this computer does not trust.",
+        "evidence": {
+            "issuer": "CN=mitmproxy, O=mitmproxy",
+            "spki_sha256": "3f2a9c0b5e7d1f4a6b8c2d0e9f1a3b5c7d9e0f2a4b6c8d0e1f3a5b7c9d1e3f5a",
+            "chain_length": 2,
+        },
+    }],
 })
 # What the Threats page calls the policy's actions and their states.
 ACTION_TEXT = {
