@@ -8,6 +8,7 @@
 #include "moat-threats-page.h"
 
 #include "moat-dbus-generated.h"
+#include "moat-incidents.h"
 #include "moat-threat-names.h"
 
 #include <adwaita.h>
@@ -48,8 +49,8 @@ struct _MoatThreatsPage {
   guint                refresh_id;
   GVariant            *threats;              /* a(ssssx) of the refresh under way */
   GVariant            *responses;            /* a(sssss) of the refresh under way */
-  GPtrArray           *incidents;            /* Incident, from the last refresh */
-  GHashTable          *open;                 /* "threat\nsubject" → Incident not cleared */
+  GPtrArray           *incidents;            /* MoatIncident, from the last refresh */
+  GHashTable          *open;                 /* "threat\nsubject" → MoatIncident not cleared */
   GPtrArray           *past_events;          /* MoatEvent, both sources */
   guint                past_pending;
   GPtrArray           *threat_rows;          /* rows in threats_group (borrowed) */
@@ -603,100 +604,6 @@ update_scan_button (MoatThreatsPage *self)
                                     self->scanning ? _("Checking…") : _("_Check Now"));
 }
 
-/* ---- incidents: a threat from detected to cleared, from the events ---- */
-
-typedef struct {
-  char         *threat;
-  char         *subject;
-  MoatSeverity  severity;
-  gint64        detected;   /* 0: before the events read */
-  gint64        cleared;    /* 0: still active */
-  GPtrArray    *actions;    /* Outcome */
-} Incident;
-
-typedef struct {
-  char     *action;
-  char     *reason;   /* why it failed last, or NULL */
-  gboolean  taken;
-  gboolean  failed;
-  gboolean  reverted;
-} Outcome;
-
-static void
-outcome_free (Outcome *outcome)
-{
-  g_free (outcome->action);
-  g_free (outcome->reason);
-  g_free (outcome);
-}
-
-static void
-incident_free (Incident *incident)
-{
-  g_free (incident->threat);
-  g_free (incident->subject);
-  g_ptr_array_unref (incident->actions);
-  g_free (incident);
-}
-
-static Incident *
-incident_new (const MoatEvent *event)
-{
-  Incident *incident = g_new0 (Incident, 1);
-
-  incident->threat = g_strdup (event->threat);
-  incident->subject = g_strdup (event->subject);
-  incident->severity = event->severity;
-  incident->actions = g_ptr_array_new_with_free_func ((GDestroyNotify) outcome_free);
-  return incident;
-}
-
-static void
-incident_note_action (Incident        *incident,
-                      const MoatEvent *event)
-{
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  const char *action = NULL;
-  const char *reason = NULL;
-  Outcome *outcome = NULL;
-
-  if (json_parser_load_from_data (parser, event->detail, -1, NULL) &&
-      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    {
-      JsonObject *detail = json_node_get_object (json_parser_get_root (parser));
-
-      action = json_object_get_string_member_with_default (detail, "action", NULL);
-      reason = json_object_get_string_member_with_default (detail, "reason", NULL);
-    }
-  if (action == NULL || action[0] == '\0')
-    return;
-
-  for (guint i = 0; i < incident->actions->len && outcome == NULL; i++)
-    {
-      Outcome *o = g_ptr_array_index (incident->actions, i);
-
-      if (g_strcmp0 (o->action, action) == 0)
-        outcome = o;
-    }
-  if (outcome == NULL)
-    {
-      outcome = g_new0 (Outcome, 1);
-      outcome->action = g_strdup (action);
-      g_ptr_array_add (incident->actions, outcome);
-    }
-
-  if (g_strcmp0 (event->action, "action-taken") == 0)
-    outcome->taken = TRUE;
-  else if (g_strcmp0 (event->action, "action-failed") == 0)
-    {
-      outcome->failed = TRUE;
-      g_free (outcome->reason);
-      outcome->reason = g_strdup (reason);
-    }
-  else if (g_strcmp0 (event->action, "action-reverted") == 0)
-    outcome->reverted = TRUE;
-}
-
 /* ---- active threats ---- */
 
 static void
@@ -737,7 +644,7 @@ create_threat_row (MoatThreatsPage *self,
                    const char      *evidence,
                    gint64           since,
                    GVariant        *responses,
-                   Incident        *incident)
+                   MoatIncident    *incident)
 {
   GtkWidget *row = adw_expander_row_new ();
   AdwExpanderRow *expander = ADW_EXPANDER_ROW (row);
@@ -763,7 +670,7 @@ create_threat_row (MoatThreatsPage *self,
    * not come up before the wall went up): only the events know. */
   for (guint i = 0; incident != NULL && i < incident->actions->len; i++)
     {
-      Outcome *o = g_ptr_array_index (incident->actions, i);
+      MoatIncidentAction *o = g_ptr_array_index (incident->actions, i);
 
       if (o->failed && !o->taken && !response_has_action (responses, threat, subject, o->action))
         {
@@ -826,7 +733,7 @@ build_threats (MoatThreatsPage *self)
                               &since))
     {
       g_autofree char *key = make_key (threat, subject);
-      Incident *incident = self->open != NULL ? g_hash_table_lookup (self->open, key) : NULL;
+      MoatIncident *incident = self->open != NULL ? g_hash_table_lookup (self->open, key) : NULL;
       GtkWidget *row = create_threat_row (self, threat, severity, subject, evidence, since,
                                           responses, incident);
 
@@ -897,43 +804,13 @@ get_threats_cb (GObject      *object,
 
 /* ---- past threats ---- */
 
-static char *
-format_outcomes (Incident *incident)
-{
-  g_autoptr(GString) text = g_string_new (NULL);
-
-  for (guint i = 0; i < incident->actions->len; i++)
-    {
-      Outcome *o = g_ptr_array_index (incident->actions, i);
-      const char *name = moat_policy_action_get_display_name (o->action);
-
-      if (text->len > 0)
-        /* Translators: between the actions Moat took, "Notify, Connect the company VPN" */
-        g_string_append (text, _(", "));
-      if (o->taken && o->reverted)
-        /* Translators: an action that held until the threat cleared, %s is its name */
-        g_string_append_printf (text, _("%s (undone when it cleared)"), name);
-      else if (o->taken)
-        g_string_append (text, name);
-      else if (o->failed)
-        /* Translators: an action that did not work, %s is its name */
-        g_string_append_printf (text, _("%s (failed)"), name);
-      else
-        g_string_append (text, name);
-    }
-  if (text->len == 0)
-    return g_strdup (_("Moat took no action"));
-  /* Translators: %s lists what Moat did about a threat */
-  return g_strdup_printf (_("Moat: %s"), text->str);
-}
-
 static GtkWidget *
-create_past_row (Incident *incident)
+create_past_row (MoatIncident *incident)
 {
   GtkWidget *row = adw_action_row_new ();
   g_autoptr(GString) subtitle = g_string_new (incident->subject);
   g_autofree char *cleared = format_clock (incident->cleared);
-  g_autofree char *outcomes = format_outcomes (incident);
+  g_autofree char *outcomes = moat_incident_format_actions (incident);
 
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
@@ -960,87 +837,35 @@ create_past_row (Incident *incident)
 }
 
 static int
-compare_event_ids (gconstpointer a,
-                   gconstpointer b)
-{
-  const MoatEvent *ea = *(const MoatEvent **) a;
-  const MoatEvent *eb = *(const MoatEvent **) b;
-
-  return (ea->id > eb->id) - (ea->id < eb->id);
-}
-
-static int
 compare_incidents_newest_first (gconstpointer a,
                                 gconstpointer b)
 {
-  const Incident *ia = *(const Incident **) a;
-  const Incident *ib = *(const Incident **) b;
+  const MoatIncident *ia = *(const MoatIncident **) a;
+  const MoatIncident *ib = *(const MoatIncident **) b;
   gint64 ta = ia->detected > 0 ? ia->detected : ia->cleared;
   gint64 tb = ib->detected > 0 ? ib->detected : ib->cleared;
 
   return (tb > ta) - (tb < ta);
 }
 
-/* Detector events open ("detected") and close ("cleared") an incident per
- * threat and subject; the engine's action events in between, or the undoing
- * right after, say what Moat did. */
+/* The incidents of the last days from the detector's and the engine's
+ * events: the cleared ones are listed here, the open ones tell the active
+ * threats' rows what was tried for them. */
 static void
 build_past (MoatThreatsPage *self)
 {
-  g_autoptr(GPtrArray) incidents = g_ptr_array_new_with_free_func ((GDestroyNotify) incident_free);
+  g_autoptr(GPtrArray) incidents = moat_incidents_from_events (self->past_events);
   g_autoptr(GHashTable) open = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(GHashTable) last = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GPtrArray) shown = g_ptr_array_new ();
-
-  g_ptr_array_sort (self->past_events, compare_event_ids);
-  for (guint i = 0; i < self->past_events->len; i++)
-    {
-      MoatEvent *event = g_ptr_array_index (self->past_events, i);
-      g_autofree char *key = make_key (event->threat, event->subject);
-      Incident *incident = g_hash_table_lookup (open, key);
-
-      if (event->source == MOAT_EVENT_SOURCE_DETECTOR &&
-          g_strcmp0 (event->action, "detected") == 0)
-        {
-          if (incident == NULL)
-            {
-              incident = incident_new (event);
-              incident->detected = event->time;
-              g_ptr_array_add (incidents, incident);
-              g_hash_table_replace (open, g_strdup (key), incident);
-              g_hash_table_replace (last, g_strdup (key), incident);
-            }
-          incident->severity = MAX (incident->severity, event->severity);
-        }
-      else if (event->source == MOAT_EVENT_SOURCE_DETECTOR &&
-               g_strcmp0 (event->action, "cleared") == 0)
-        {
-          if (incident == NULL)
-            {
-              incident = incident_new (event);
-              g_ptr_array_add (incidents, incident);
-              g_hash_table_replace (last, g_strdup (key), incident);
-            }
-          incident->cleared = event->time;
-          g_hash_table_remove (open, key);
-        }
-      else if (event->source == MOAT_EVENT_SOURCE_ENGINE &&
-               g_str_has_prefix (event->action, "action-"))
-        {
-          if (incident == NULL)
-            incident = g_hash_table_lookup (last, key);
-          if (incident != NULL)
-            incident_note_action (incident, event);
-        }
-    }
 
   for (guint i = 0; i < incidents->len; i++)
     {
-      Incident *incident = g_ptr_array_index (incidents, i);
+      MoatIncident *incident = g_ptr_array_index (incidents, i);
 
-      /* Active ones are above, with their evidence. */
       if (incident->cleared > 0)
         g_ptr_array_add (shown, incident);
+      else
+        g_hash_table_replace (open, make_key (incident->threat, incident->subject), incident);
     }
   g_ptr_array_sort (shown, compare_incidents_newest_first);
 
@@ -1054,7 +879,6 @@ build_past (MoatThreatsPage *self)
     }
   gtk_widget_set_visible (self->past_empty_row, self->past_rows->len == 0);
 
-  /* The active threats' rows read what was tried for them. */
   g_clear_pointer (&self->open, g_hash_table_unref);
   g_clear_pointer (&self->incidents, g_ptr_array_unref);
   self->open = g_steal_pointer (&open);
