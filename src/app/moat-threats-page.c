@@ -474,7 +474,9 @@ response_row (const char *action,
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
                                  moat_policy_action_get_display_name (action));
-  if (reason != NULL && reason[0] != '\0')
+  /* A fallback in effect carries the reason the action before it failed;
+   * that action's own row says it already. */
+  if (reason != NULL && reason[0] != '\0' && g_strcmp0 (state, "failed") == 0)
     {
       /* Translators: what became of an action, then why: "Failed: the VPN did not come up" */
       g_autofree char *subtitle = g_strdup_printf (_("%s: %s"), state_text, reason);

@@ -530,7 +530,7 @@ def run(desktop, out_dir):
                 return None
             for _, _, action, state, reason in responses:
                 rows = a11y.find(name=ACTION_TEXT.get(action, action), role="list item")
-                want = STATE_TEXT[state] + (f": {reason}" if reason else "")
+                want = STATE_TEXT[state] + (f": {reason}" if reason and state == "failed" else "")
                 if not rows or not a11y.find(name=want, role="label"):
                     return None
             return responses
