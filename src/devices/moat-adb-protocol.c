@@ -160,6 +160,8 @@ moat_adb_parse_devices (const char  *text,
 
   g_return_val_if_fail (text != NULL || length == 0, NULL);
 
+  if (length == 0)
+    return g_steal_pointer (&devices);   /* no device */
   if (length > MOAT_ADB_MAX_MESSAGE || memchr (text, '\0', length) != NULL)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,

@@ -67,7 +67,7 @@ test_devices (void)
 
   /* No devices: an empty message. */
   g_clear_pointer (&devices, g_ptr_array_unref);
-  devices = moat_adb_parse_devices ("", 0, &error);
+  devices = moat_adb_parse_devices (NULL, 0, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (devices->len, ==, 0);
 }
