@@ -186,6 +186,9 @@ static const struct {
   { "os.rooted",                N_("Rooted device") },
   { "os.unencrypted",           N_("Storage not encrypted") },
   { "os.unknown_sources",       N_("Unknown sources allowed") },
+  { "os.unlocked_bootloader",   N_("Unlocked bootloader") },
+  { "os.unsupported_version",   N_("Android version without updates") },
+  { "os.verified_boot",         N_("System not verified") },
 };
 
 /**
