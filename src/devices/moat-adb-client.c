@@ -13,6 +13,9 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#define TRACK_RETRY_MIN_MS 500
+#define TRACK_RETRY_MAX_MS 10000
+
 struct _MoatAdbClient
 {
   GObject  parent_instance;
@@ -20,9 +23,26 @@ struct _MoatAdbClient
   guint16  port;
   char    *adb_path;
   gboolean server_started;    /* tried to start the server once already */
+
+  /* host:track-devices-l */
+  GCancellable      *track_cancellable;
+  GSocketConnection *track_connection;
+  char               track_head[4];
+  char              *track_buffer;
+  guint              track_length;
+  guint              track_retry_ms;
+  guint              track_retry_id;
+  gboolean           track_had_devices;
 };
 
 G_DEFINE_FINAL_TYPE (MoatAdbClient, moat_adb_client, G_TYPE_OBJECT)
+
+enum {
+  SIGNAL_DEVICES_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 typedef enum {
   OP_QUERY,
@@ -428,19 +448,233 @@ op_start (MoatAdbClient       *self,
   op_connect (task);
 }
 
+/* ---- tracking ---- */
+
+static void track_connect (MoatAdbClient *self);
+static void track_read_head (MoatAdbClient *self);
+static gboolean track_retry_cb (gpointer user_data);
+
+static void
+track_lost (MoatAdbClient *self, const char *why)
+{
+  g_autoptr(GPtrArray) none = NULL;
+
+  if (self->track_cancellable == NULL || g_cancellable_is_cancelled (self->track_cancellable))
+    return;
+  g_debug ("Tracking adb devices on port %u: %s; trying again in %u ms", self->port, why,
+           self->track_retry_ms);
+  if (self->track_connection != NULL)
+    g_io_stream_close (G_IO_STREAM (self->track_connection), NULL, NULL);
+  g_clear_object (&self->track_connection);
+  if (self->track_had_devices)
+    {
+      /* The server is gone: so are its devices, as far as anyone can tell. */
+      none = g_ptr_array_new_with_free_func ((GDestroyNotify) moat_adb_device_free);
+      self->track_had_devices = FALSE;
+      g_signal_emit (self, signals[SIGNAL_DEVICES_CHANGED], 0, none);
+    }
+  g_clear_handle_id (&self->track_retry_id, g_source_remove);
+  self->track_retry_id = g_timeout_add (self->track_retry_ms, track_retry_cb, self);
+  self->track_retry_ms = MIN (self->track_retry_ms * 2, TRACK_RETRY_MAX_MS);
+}
+
+static void
+track_data_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(MoatAdbClient) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) devices = NULL;
+  gsize got = 0;
+
+  if (!g_input_stream_read_all_finish (G_INPUT_STREAM (object), result, &got, &error) ||
+      got < self->track_length)
+    {
+      track_lost (self, error != NULL ? error->message : "the server hung up");
+      return;
+    }
+  devices = moat_adb_parse_devices (self->track_buffer, self->track_length, &error);
+  if (devices == NULL)
+    {
+      track_lost (self, error->message);
+      return;
+    }
+  self->track_retry_ms = TRACK_RETRY_MIN_MS;
+  self->track_had_devices = devices->len > 0;
+  g_signal_emit (self, signals[SIGNAL_DEVICES_CHANGED], 0, devices);
+  track_read_head (self);
+}
+
+static void
+track_head_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(MoatAdbClient) self = user_data;
+  g_autoptr(GError) error = NULL;
+  gsize got = 0;
+
+  if (!g_input_stream_read_all_finish (G_INPUT_STREAM (object), result, &got, &error) ||
+      got < 4)
+    {
+      track_lost (self, error != NULL ? error->message : "the server hung up");
+      return;
+    }
+  /* The first answer is the request's OKAY; then length-prefixed lists. */
+  if (memcmp (self->track_head, "OKAY", 4) == 0)
+    {
+      track_read_head (self);
+      return;
+    }
+  if (!moat_adb_parse_length (self->track_head, &self->track_length))
+    {
+      track_lost (self, "not adb's protocol");
+      return;
+    }
+  g_free (self->track_buffer);
+  self->track_buffer = g_malloc (self->track_length + 1);
+  g_input_stream_read_all_async (g_io_stream_get_input_stream (G_IO_STREAM (self->track_connection)),
+                                 self->track_buffer, self->track_length, G_PRIORITY_DEFAULT,
+                                 self->track_cancellable, track_data_cb, g_object_ref (self));
+}
+
+static void
+track_read_head (MoatAdbClient *self)
+{
+  g_input_stream_read_all_async (g_io_stream_get_input_stream (G_IO_STREAM (self->track_connection)),
+                                 self->track_head, 4, G_PRIORITY_DEFAULT, self->track_cancellable,
+                                 track_head_cb, g_object_ref (self));
+}
+
+static void
+track_written_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(MoatAdbClient) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (object), result, NULL, &error))
+    {
+      track_lost (self, error->message);
+      return;
+    }
+  track_read_head (self);
+}
+
+static void
+track_connected_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(MoatAdbClient) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *request = moat_adb_format_request ("host:track-devices-l");
+
+  self->track_connection = g_socket_client_connect_finish (G_SOCKET_CLIENT (object), result,
+                                                           &error);
+  if (self->track_connection == NULL)
+    {
+      track_lost (self, error->message);
+      return;
+    }
+  g_output_stream_write_all_async (g_io_stream_get_output_stream (G_IO_STREAM (self->track_connection)),
+                                   request, strlen (request), G_PRIORITY_DEFAULT,
+                                   self->track_cancellable, track_written_cb,
+                                   g_object_ref (self));
+}
+
+static void
+track_version_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(MoatAdbClient) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) version = moat_adb_client_query_finish (self, result, &error);
+  g_autoptr(GSocketClient) client = NULL;
+
+  if (version == NULL)
+    {
+      track_lost (self, error->message);
+      return;
+    }
+  client = g_socket_client_new ();
+  g_socket_client_set_enable_proxy (client, FALSE);
+  g_socket_client_connect_to_host_async (client, "127.0.0.1", self->port,
+                                         self->track_cancellable, track_connected_cb,
+                                         g_object_ref (self));
+}
+
+/* A version query first: it starts the server when none runs. */
+static void
+track_connect (MoatAdbClient *self)
+{
+  moat_adb_client_query_async (self, "host:version", self->track_cancellable, track_version_cb,
+                               g_object_ref (self));
+}
+
+static gboolean
+track_retry_cb (gpointer user_data)
+{
+  MoatAdbClient *self = user_data;
+
+  self->track_retry_id = 0;
+  track_connect (self);
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * moat_adb_client_start_tracking:
+ *
+ * Follows the server's device list (`host:track-devices-l`) and emits
+ * ::devices-changed on every change, live as phones are plugged in and out.
+ * If the server goes away, tracking reconnects with a growing delay.
+ */
+void
+moat_adb_client_start_tracking (MoatAdbClient *self)
+{
+  g_return_if_fail (MOAT_IS_ADB_CLIENT (self));
+
+  if (self->track_cancellable != NULL)
+    return;
+  self->track_cancellable = g_cancellable_new ();
+  self->track_retry_ms = TRACK_RETRY_MIN_MS;
+  track_connect (self);
+}
+
+void
+moat_adb_client_stop_tracking (MoatAdbClient *self)
+{
+  g_return_if_fail (MOAT_IS_ADB_CLIENT (self));
+
+  if (self->track_cancellable == NULL)
+    return;
+  g_cancellable_cancel (self->track_cancellable);
+  g_clear_object (&self->track_cancellable);
+  g_clear_handle_id (&self->track_retry_id, g_source_remove);
+  if (self->track_connection != NULL)
+    g_io_stream_close (G_IO_STREAM (self->track_connection), NULL, NULL);
+  g_clear_object (&self->track_connection);
+}
+
+static void
+moat_adb_client_dispose (GObject *object)
+{
+  moat_adb_client_stop_tracking (MOAT_ADB_CLIENT (object));
+  G_OBJECT_CLASS (moat_adb_client_parent_class)->dispose (object);
+}
+
 static void
 moat_adb_client_finalize (GObject *object)
 {
   MoatAdbClient *self = MOAT_ADB_CLIENT (object);
 
   g_free (self->adb_path);
+  g_free (self->track_buffer);
   G_OBJECT_CLASS (moat_adb_client_parent_class)->finalize (object);
 }
 
 static void
 moat_adb_client_class_init (MoatAdbClientClass *klass)
 {
+  G_OBJECT_CLASS (klass)->dispose = moat_adb_client_dispose;
   G_OBJECT_CLASS (klass)->finalize = moat_adb_client_finalize;
+
+  signals[SIGNAL_DEVICES_CHANGED] =
+    g_signal_new ("devices-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_PTR_ARRAY);
 }
 
 static void

@@ -16,6 +16,11 @@ G_BEGIN_DECLS
  *
  * The port is ANDROID_ADB_SERVER_PORT when set (as adb itself honours it),
  * else 5037, unless given.
+ *
+ * Signals:
+ *   ::devices-changed (GPtrArray *devices): while tracking, the device list
+ *     (MoatAdbDevice) each time the server reports a change; an empty list
+ *     when the server went away (tracking goes on and reconnects).
  */
 
 #define MOAT_ADB_DEFAULT_TIMEOUT_MS 10000
@@ -62,5 +67,8 @@ void           moat_adb_client_shell_async  (MoatAdbClient       *self,
 MoatAdbShellResult *moat_adb_client_shell_finish (MoatAdbClient  *self,
                                                   GAsyncResult   *result,
                                                   GError        **error);
+
+void           moat_adb_client_start_tracking (MoatAdbClient     *self);
+void           moat_adb_client_stop_tracking  (MoatAdbClient     *self);
 
 G_END_DECLS

@@ -20,7 +20,16 @@ typedef struct {
   char          *adb;
   MoatAdbClient *client;
   GAsyncResult  *result;
+  guint          lists;       /* ::devices-changed emissions */
+  guint          last_len;
 } Fixture;
+
+static void
+devices_changed_cb (MoatAdbClient *client, GPtrArray *devices, Fixture *f)
+{
+  f->lists++;
+  f->last_len = devices->len;
+}
 
 static guint16
 free_port (void)
@@ -127,6 +136,16 @@ test_real_server (Fixture *f, gconstpointer data)
   g_assert_null (shell);
   g_assert_error (error, MOAT_ERROR, MOAT_ERROR_FAILED);
   g_assert_nonnull (strstr (error->message, "no-such-phone"));
+
+  /* Tracking: the server sends its list at once (empty here, unless an
+   * emulator-style device listens on the ports adb scans). */
+  g_signal_connect (f->client, "devices-changed", G_CALLBACK (devices_changed_cb), f);
+  moat_adb_client_start_tracking (f->client);
+  while (f->lists == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (f->lists, >=, 1);
+  g_assert_cmpuint (f->last_len, <, 256);
+  moat_adb_client_stop_tracking (f->client);
 }
 
 typedef struct {
