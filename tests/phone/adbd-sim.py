@@ -15,6 +15,8 @@ shell protocol ids), stdlib only.
 
 import argparse
 import asyncio
+import base64
+import binascii
 import json
 import os
 import random
@@ -61,12 +63,44 @@ class StreamClosed(Exception):
     pass
 
 
+SHA1_DIGEST_INFO = bytes.fromhex("3021300906052b0e03021a05000414")
+
+
+def parse_adb_public_key(line):
+    """adbkey.pub: base64 of {u32 words, u32 n0inv, u32 n[words], u32 rr[words],
+    u32 e}, little-endian, then " user@host". Returns (n, e) or None."""
+    try:
+        blob = base64.b64decode(line.split()[0])
+        words = struct.unpack_from("<I", blob, 0)[0]
+        n = int.from_bytes(blob[8:8 + 4 * words], "little")
+        e = struct.unpack_from("<I", blob, 8 + 8 * words)[0]
+        return n, e
+    except (ValueError, IndexError, struct.error, binascii.Error):
+        return None
+
+
+def verify_signature(key_line, token, signature):
+    """adb signs the 20-byte token as if it were a SHA-1 digest (PKCS#1 v1.5)."""
+    key = parse_adb_public_key(key_line)
+    if key is None or token is None:
+        return False
+    n, e = key
+    size = (n.bit_length() + 7) // 8
+    if len(signature) != size:
+        return False
+    m = pow(int.from_bytes(signature, "big"), e, n).to_bytes(size, "big")
+    tail = SHA1_DIGEST_INFO + token
+    expected = b"\x00\x01" + b"\xff" * (size - 3 - len(tail)) + b"\x00" + tail
+    return m == expected
+
+
 # ---------------------------------------------------------------------------
 # Device state and shell commands
 
 class Device:
     def __init__(self, profile, state_file):
         self.profile = profile
+        self.adb_keys = []       # authorized public keys (adbkey.pub lines)
         self.state_file = state_file
         self.props = dict(profile.get("props", {}))
         self.settings = {ns: dict(profile.get("settings", {}).get(ns, {}))
@@ -102,6 +136,7 @@ class Device:
             "reverse": self.reverse_list(),
             "tcpip": self.tcpip,
             "connections": len(self.connections),
+            "authorized_keys": len(self.adb_keys),
             "connection_count": self.connection_count,
             "commands": self.command_log,
         }
@@ -428,9 +463,9 @@ class Device:
         enabled = 0 if name not in self.disabled else 3
         lines = [
             "Packages:",
-            "  Package [%s] (%08x):" % (name, hash(name) & 0xffffffff),
+            "  Package [%s] (%08x):" % (name, binascii.crc32(name.encode())),
             "    userId=%d" % p.get("uid", 10000),
-            "    pkg=Package{%08x %s}" % (hash(name) & 0xfffffff, name),
+            "    pkg=Package{%08x %s}" % (binascii.crc32(name.encode()) >> 4, name),
             "    codePath=%s" % os.path.dirname(p.get("path", "/data/app/%s-1/base.apk" % name)),
             "    versionCode=%d minSdk=%d targetSdk=%d" % (p.get("version_code", 1),
                                                        p.get("min_sdk", 21),
@@ -439,7 +474,7 @@ class Device:
             "    flags=[ %s]" % ("SYSTEM HAS_CODE " if p.get("system") else "HAS_CODE "),
             "    installerPackageName=%s" % (p.get("installer") or "null"),
             "    signatures=PackageSignatures{%08x version:2, signatures:[%s], past signatures:[]}"
-            % (hash(name) & 0xfffffff, cert[:8]),
+            % (binascii.crc32(name.encode()) >> 4, cert[:8]),
             # Not printed by a real phone: a real client must pull the APK
             # (`pm path`, `exec:cat`) and parse its signing block.
             "    simSigningCertSha256=%s" % cert,
@@ -580,6 +615,8 @@ class Connection:
                                               "host-%d" % (18 + sim.device.connection_count))
         self.lock = asyncio.Lock()
         self.tasks = set()
+        self.token = None
+        self.pending_key = None
 
     async def send(self, cmd, arg0, arg1, data=b""):
         hdr = HEADER.pack(cmd, arg0, arg1, len(data), sum(data) & 0xffffffff,
@@ -647,7 +684,8 @@ class Connection:
             if auth == "none":
                 await self.send_cnxn()
             else:
-                await self.send(A_AUTH, AUTH_TOKEN, 0, os.urandom(20))
+                self.token = os.urandom(20)
+                await self.send(A_AUTH, AUTH_TOKEN, 0, self.token)
             return
         if cmd == A_AUTH:
             log("AUTH type=%d len=%d" % (arg0, len(data)))
@@ -656,6 +694,19 @@ class Connection:
                 await self.send_cnxn()
             elif auth == "never" and arg0 == AUTH_SIGNATURE:
                 await self.send(A_AUTH, AUTH_TOKEN, 0, os.urandom(20))
+            elif auth == "keys" and arg0 == AUTH_SIGNATURE:
+                good = [k for k in self.dev.adb_keys if verify_signature(k, self.token, data)]
+                self.sim.auth_log.append({"type": arg0,
+                                          "key": good[0].split()[0] if good else None})
+                if good:
+                    await self.send_cnxn()
+                else:
+                    self.token = os.urandom(20)
+                    await self.send(A_AUTH, AUTH_TOKEN, 0, self.token)
+            elif auth == "keys" and arg0 == AUTH_RSAPUBLICKEY:
+                # The "Allow USB debugging?" dialog: wait for `allow` on the control socket.
+                self.pending_key = data.rstrip(b"\0").decode("latin-1")
+                self.sim.auth_log.append({"type": arg0, "key": self.pending_key.split()[0]})
             return
         if not self.online:
             return
@@ -732,6 +783,7 @@ class Sim:
         self.server = None
         self.host_cnxn = []
         self.auth_seen = []
+        self.auth_log = []
 
     def service_handler(self, service):
         if service.startswith("shell"):
@@ -863,6 +915,7 @@ class Sim:
                 st = self.device.state()
                 st["host_cnxn"] = self.host_cnxn
                 st["auth_seen"] = self.auth_seen
+                st["auth_log"] = self.auth_log
                 writer.write(json.dumps(st, sort_keys=True).encode() + b"\n")
             elif words[0] == "unplug":
                 await self.unplug()
@@ -870,6 +923,18 @@ class Sim:
             elif words[0] == "plug":
                 await self.plug()
                 writer.write(b"OK\n")
+            elif words[0] == "allow":
+                # The user taps "Allow" (with "Always allow" the key is kept).
+                n = 0
+                for c in list(self.device.connections):
+                    if c.pending_key and not c.online:
+                        if c.pending_key not in self.device.adb_keys:
+                            self.device.adb_keys.append(c.pending_key)
+                        c.pending_key = None
+                        await c.send_cnxn()
+                        n += 1
+                self.device.save()
+                writer.write(b"OK %d\n" % n)
             elif words[0] == "quit":
                 writer.write(b"OK\n")
                 await writer.drain()
@@ -939,11 +1004,26 @@ async def main():
     ap.add_argument("--state-file", help="write the device state here on every change")
     ap.add_argument("--control", help="unix socket path for control commands")
     ap.add_argument("--ready-file", help="created once listening")
+    ap.add_argument("--adb-keys", help="authorized keys, one adbkey.pub line each (auth: keys)")
     opts = ap.parse_args()
     with open(opts.profile) as f:
         profile = json.load(f)
+    # Simulators share the emulator port range with other tests: hold a lock on
+    # the port for our whole life, so no other simulator takes it while we
+    # are unplugged.
+    import fcntl
+    lock = open(os.path.join(os.environ.get("TMPDIR", "/tmp"),
+                             "moat-adbd-sim-%d.lock" % opts.port), "a")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        print("adbd-sim: port %d is held by another simulator" % opts.port, file=sys.stderr)
+        sys.exit(3)
     sim = Sim(profile, opts.state_file, opts.port)
     sim.stop = asyncio.Event()
+    if opts.adb_keys:
+        with open(opts.adb_keys) as f:
+            sim.device.adb_keys = [l.strip() for l in f if l.strip()]
     await sim.plug()
     sim.device.save()
     if opts.control:

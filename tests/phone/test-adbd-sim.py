@@ -34,6 +34,8 @@ def free_port():
 
 def port_free(port):
     with socket.socket() as s:
+        # TIME-WAIT from an earlier simulator is fine: it listens with SO_REUSEADDR.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -41,17 +43,6 @@ def port_free(port):
     with socket.socket() as s:   # nothing listening for the adb scan either
         s.settimeout(0.2)
         return s.connect_ex(("127.0.0.1", port)) != 0
-
-
-def pick_emulator_ports(n):
-    """n free odd ports, highest first, in 5555..5585 (adb's default scan range)."""
-    ports = []
-    for p in range(5585, 5554, -2):
-        if port_free(p) and port_free(p - 1):
-            ports.append(p)
-            if len(ports) == n:
-                return ports
-    return None
 
 
 class Fixture:
@@ -67,6 +58,7 @@ class Fixture:
         self.sims = {}
 
     def start_sim(self, key, profile, port):
+        """Starts a simulator; returns False if it could not listen on port."""
         ctl = os.path.join(self.tmp, key + ".ctl")
         state = os.path.join(self.tmp, key + ".state.json")
         ready = os.path.join(self.tmp, key + ".ready")
@@ -74,13 +66,27 @@ class Fixture:
         p = subprocess.Popen([sys.executable, SIM, "--port", str(port), "--profile", profile,
                               "--control", ctl, "--state-file", state, "--ready-file", ready],
                              stdout=log, stderr=log, env=self.env)
-        self.procs.append(p)
         deadline = time.monotonic() + 10
         while not os.path.exists(ready):
-            if p.poll() is not None or time.monotonic() > deadline:
+            if p.poll() is not None:
+                return False
+            if time.monotonic() > deadline:
+                p.kill()
+                p.wait()
                 raise RuntimeError("simulator %s did not start" % key)
             time.sleep(0.05)
+        self.procs.append(p)
         self.sims[key] = {"proc": p, "ctl": ctl, "state": state, "port": port}
+        return True
+
+    def start_emulator_sim(self, key, profile):
+        """Another test may race us for a port: take the highest pair that works."""
+        for port in range(5585, 5554, -2):
+            if any(v["port"] == port for v in self.sims.values()):
+                continue
+            if port_free(port) and port_free(port - 1) and self.start_sim(key, profile, port):
+                return port
+        return None
 
     def control(self, key, line):
         with socket.socket(socket.AF_UNIX) as s:
@@ -200,17 +206,27 @@ def main():
     if shutil.which("adb") is None:
         print("1..0 # SKIP adb is not installed (Debian package adb)")
         return 0
-    ports = pick_emulator_ports(3)
-    if ports is None:
+    f = Fixture()
+    clean_profile = os.path.join(PROFILES, "clean.json")
+    with open(clean_profile) as fp:
+        never_profile = json.load(fp)
+    never_profile["auth"] = "keys"
+    never_path = os.path.join(f.tmp, "never.json")
+    with open(never_path, "w") as fp:
+        json.dump(never_profile, fp)
+    ports = [f.start_emulator_sim("clean", clean_profile),
+             f.start_emulator_sim("hostile", os.path.join(PROFILES, "hostile.json")),
+             f.start_emulator_sim("never", never_path)]
+    if None in ports:
+        f.cleanup()
         print("1..0 # SKIP no free emulator port pairs in 5554..5585")
         return 0
-    f = Fixture()
     clean_port, hostile_port, never_port = ports
     clean = "emulator-%d" % (clean_port - 1)
     hostile = "emulator-%d" % (hostile_port - 1)
     never = "emulator-%d" % (never_port - 1)
-    risky_port = free_port()
-    risky = "127.0.0.1:%d" % risky_port
+    risky_port = None
+    risky = None
     results = []
 
     def case(name):
@@ -235,8 +251,30 @@ def main():
         eq(st["host_cnxn"][0]["max_payload"], 1048576)
         contains(st["host_cnxn"][0]["banner"], "shell_v2")
         eq(st["auth_seen"], [])
-        # The never-authorizing phone got a signature, then the public key.
-        eq(f.state("never")["auth_seen"], [2, 3])
+        # The phone that checks keys got a signature, then the public key.
+        # (Another test's adb server scanning the same ports may add its own.)
+        eq((2 in f.state("never")["auth_seen"], 3 in f.state("never")["auth_seen"]), (True, True))
+
+    @case("an unauthorized phone comes online when the user allows, its key then verifies")
+    def _():
+        eq(f.adb("-s", never, "shell", "true").returncode, 1)
+        eq(f.control("never", "allow")[:3], "OK ")
+        wait_for(lambda: (never + "\tdevice") in f.adb("devices").stdout.decode(),
+                 what="allowed device online")
+        eq(f.adb("-s", never, "shell", "getprop ro.product.model").stdout, b"Pixel 8 Pro\n")
+        eq(f.state("never")["authorized_keys"] >= 1, True)
+        # Replugged: adb's signature now checks out against the kept key, no dialog.
+        with open(os.path.join(f.tmp, ".android", "adbkey.pub")) as fp:
+            mykey = fp.read().split()[0]
+        seen = len(f.state("never")["auth_log"])
+        eq(f.control("never", "unplug"), "OK\n")
+        wait_for(lambda: never not in f.adb("devices").stdout.decode(), what="unplugged")
+        eq(f.control("never", "plug"), "OK\n")
+        wait_for(lambda: (never + "\tdevice") in f.adb("devices").stdout.decode(), timeout=15,
+                 what="replugged device online without a dialog")
+        # Entries of our own key only: another test's adb server may scan this port too.
+        later = [e["type"] for e in f.state("never")["auth_log"][seen:] if e["key"] == mykey]
+        eq(later, [2])
 
     @case("adb connect reaches a TCP adbd (the Wi-Fi path)")
     def _():
@@ -360,6 +398,20 @@ def main():
         eq((out, err, code), (b"Pixel 8 Pro\n", b"", 0))
         out, err, code, _ = raw_shell(f.adb_port, clean, "ls /system/xbin/su")
         eq((out, err, code), (b"", b"ls: /system/xbin/su: No such file or directory\n", 1))
+        for service, want in (("shell:no-such-tool", b"/system/bin/sh: no-such-tool: inaccessible or not found\n"),
+                              ("exec:getprop ro.build.version.sdk", b"35\n"),
+                              ("tcpip:5555", b"restarting in TCP mode port: 5555\n")):
+            with host_connect(f.adb_port) as s:
+                host_request(s, "host:transport:" + clean)
+                host_request(s, service)
+                got = b""
+                while True:
+                    d = s.recv(4096)
+                    if not d:
+                        break
+                    got += d
+                eq(got, want)
+        eq(f.state("clean")["tcpip"], ["5555"])
         with host_connect(f.adb_port) as s:
             host_request(s, "host:transport:" + clean)
             host_request(s, "reverse:forward:tcp:7001;tcp:7002")
@@ -458,17 +510,13 @@ def main():
     t0 = time.monotonic()
     failed = 0
     try:
-        clean_profile = os.path.join(PROFILES, "clean.json")
-        with open(clean_profile) as fp:
-            never_profile = json.load(fp)
-        never_profile["auth"] = "never"
-        never_path = os.path.join(f.tmp, "never.json")
-        with open(never_path, "w") as fp:
-            json.dump(never_profile, fp)
-        f.start_sim("clean", clean_profile, clean_port)
-        f.start_sim("hostile", os.path.join(PROFILES, "hostile.json"), hostile_port)
-        f.start_sim("never", never_path, never_port)
-        f.start_sim("risky", os.path.join(PROFILES, "risky.json"), risky_port)
+        for _ in range(5):
+            risky_port = free_port()
+            if f.start_sim("risky", os.path.join(PROFILES, "risky.json"), risky_port):
+                break
+        else:
+            raise RuntimeError("risky simulator did not start")
+        risky = "127.0.0.1:%d" % risky_port
         f.env["ADB_LOCAL_TRANSPORT_MAX_PORT"] = str(max(ports))
         r = f.adb("start-server", timeout=20)
         if r.returncode != 0:
