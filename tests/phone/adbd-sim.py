@@ -44,6 +44,9 @@ DEFAULT_FEATURES = ["shell_v2", "cmd", "stat_v2", "ls_v2", "fixed_push_mkdir",
                     "remount_shell", "push_sync"]
 
 HEADER = struct.Struct("<6I")
+PATH_DIRS = ("/product/bin", "/apex/com.android.runtime/bin", "/apex/com.android.art/bin",
+             "/system_ext/bin", "/system/bin", "/system/xbin", "/odm/bin", "/vendor/bin",
+             "/vendor/xbin", "/sbin")
 
 
 def log(*args):
@@ -241,8 +244,10 @@ class Device:
         if name.startswith("/system/bin/") and fn is None:
             fn = getattr(self, "cmd_" + name[len("/system/bin/"):], None)
         if fn is None:
-            if name in self.files and self.files[name].get("exec"):
-                f = self.files[name]
+            path = name if "/" in name else next(
+                (d + "/" + name for d in PATH_DIRS if d + "/" + name in self.files), name)
+            if path in self.files and self.files[path].get("exec"):
+                f = self.files[path]
                 await out(SHELL_STDOUT, f.get("stdout", "").encode())
                 return f.get("exit", 0)
             await out(SHELL_STDERR, self.not_found(name))
@@ -519,7 +524,7 @@ class Device:
     async def cmd_which(self, args, out):
         code = 1
         for a in args:
-            for d in ("/system/bin", "/system/xbin", "/sbin", "/vendor/bin", "/product/bin"):
+            for d in PATH_DIRS:
                 if d + "/" + a in self.files:
                     await out(SHELL_STDOUT, (d + "/" + a + "\n").encode())
                     code = 0

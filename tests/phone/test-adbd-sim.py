@@ -367,7 +367,10 @@ def main():
         out = f.adb("-s", risky, "shell", "dumpsys device_policy", check=True).stdout.decode()
         contains(out, "    com.spy.mobile/com.spy.mobile.receivers.AdminReceiver:\n")
         eq(f.adb("-s", risky, "shell", "which su").stdout, b"/system/xbin/su\n")
+        eq(f.adb("-s", risky, "shell", "su -c id").stdout,
+           b"uid=0(root) gid=0(root) groups=0(root) context=u:r:magisk:s0\n")
         eq(f.adb("-s", clean, "shell", "which su").returncode, 1)
+        eq(f.adb("-s", clean, "shell", "su -c id").returncode, 127)
 
     @case("risky: force-stop, disable-user and am start are recorded")
     def _():
