@@ -494,13 +494,30 @@ def main():
     def _():
         f.adb("-s", clean, "reverse", "tcp:8080", "tcp:3128", check=True)
         f.adb("-s", clean, "shell", "settings put global http_proxy 127.0.0.1:8080", check=True)
-        eq(f.control("clean", "unplug"), "OK\n")
-        wait_for(lambda: clean not in f.adb("devices").stdout.decode(), what="unplugged")
-        st = f.state("clean")
-        eq((st["reverse"], st["settings"]["global"]["http_proxy"]), ([], "127.0.0.1:8080"))
-        eq(f.control("clean", "plug"), "OK\n")
-        wait_for(lambda: (clean + "\tdevice") in f.adb("devices").stdout.decode(), timeout=15,
-                 what="replugged")
+        track = host_connect(f.adb_port)
+        host_request(track, "host:track-devices-l")
+
+        def next_listing():
+            return recvn(track, int(recvn(track, 4), 16)).decode()
+
+        def wait_listing(pred):
+            while True:
+                listing = next_listing()
+                if pred(listing):
+                    return listing
+
+        with track:
+            contains(next_listing(), clean + " ")
+            eq(f.control("clean", "unplug"), "OK\n")
+            # track-devices-l reports the unplug live, then the replug.
+            wait_listing(lambda l: clean not in l)
+            eq(clean in f.adb("devices").stdout.decode(), False)
+            st = f.state("clean")
+            eq((st["reverse"], st["settings"]["global"]["http_proxy"]), ([], "127.0.0.1:8080"))
+            eq(f.control("clean", "plug"), "OK\n")
+            listing = wait_listing(lambda l: any(x.startswith(clean + " ") and " device " in x
+                                                 for x in l.splitlines()))
+            contains(listing, "model:Pixel_8_Pro")
         eq(f.adb("-s", clean, "reverse", "--list", check=True).stdout.strip(), b"")
 
     @case("the device disappears from devices when the simulator stops")
