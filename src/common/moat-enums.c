@@ -155,6 +155,8 @@ static const struct {
   const char *id;
   const char *name;
 } threat_names[] = {
+  { "app.accessibility_service", N_("App that can control the phone") },
+  { "app.device_admin",         N_("Unknown device administrator") },
   { "app.ioc_match",            N_("Known malicious app") },
   { "app.risky_download",       N_("Risky download") },
   { "app.sideloaded",           N_("Sideloaded app") },
@@ -181,6 +183,7 @@ static const struct {
   { "network.ssl_strip",        N_("SSL stripping") },
   { "network.tls_interception", N_("TLS interception") },
   { "os.dev_options",           N_("Developer options on") },
+  { "os.global_proxy",          N_("Global proxy on the phone") },
   { "os.no_screen_lock",        N_("No screen lock") },
   { "os.outdated_patch",        N_("Outdated security patch") },
   { "os.rooted",                N_("Rooted device") },
@@ -189,6 +192,7 @@ static const struct {
   { "os.unlocked_bootloader",   N_("Unlocked bootloader") },
   { "os.unsupported_version",   N_("Android version without updates") },
   { "os.verified_boot",         N_("System not verified") },
+  { "os.verifier_off",          N_("Play Protect off") },
 };
 
 /**
