@@ -328,8 +328,12 @@ class Device:
             return 1
         verb, rest = args[0], args[1:]
         if verb == "list" and rest[:1] == ["packages"]:
-            flags = [a for a in rest[1:] if a.startswith("-")]
-            filt = [a for a in rest[1:] if not a.startswith("-")]
+            words = list(rest[1:])
+            if "--user" in words:       # --user N
+                i = words.index("--user")
+                del words[i:i + 2]
+            flags = [a for a in words if a.startswith("-")]
+            filt = [a for a in words if not a.startswith("-")]
             chars = set("".join(f[1:] for f in flags if not f.startswith("--")))
             lines = []
             for name in sorted(self.packages):

@@ -384,6 +384,8 @@ def main():
         eq(st["started"][0]["action"], "android.settings.SECURITY_SETTINGS")
         out = f.adb("-s", risky, "shell", "pm list packages -d", check=True).stdout
         eq(out, b"package:com.spy.mobile\n")
+        out = f.adb("-s", risky, "shell", "pm list packages -d --user 0 spy", check=True).stdout
+        eq(out, b"package:com.spy.mobile\n")
 
     @case("raw host protocol: host:version, track-devices-l, transport + shell,v2,raw")
     def _():
