@@ -62,6 +62,7 @@ typedef struct {
   Step                step;
   char               *serial;
   char               *service;
+  const char         *what;            /* for people: the command, or the service */
   guint               timeout_ms;
   gboolean            retried;
   GSocketConnection  *connection;
@@ -130,7 +131,7 @@ op_fail (GTask *task, GError *error)
       g_clear_error (&error);
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
                                _("The phone did not answer “%s” within %u seconds"),
-                               op->service, (op->timeout_ms + 999) / 1000);
+                               op->what, (op->timeout_ms + 999) / 1000);
       return;
     }
   g_task_return_error (task, error);
@@ -160,13 +161,13 @@ stream_read_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   if (n == 0)
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
-                               _("The phone went away before “%s” finished"), op->service);
+                               _("The phone went away before “%s” finished"), op->what);
       return;
     }
   if (!moat_shell_v2_decoder_feed (op->decoder, op->buffer, (gsize) n, &error))
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                               _("The phone's answer to “%s” is not valid: %s"), op->service,
+                               _("The phone's answer to “%s” is not valid: %s"), op->what,
                                error->message);
       return;
     }
@@ -435,6 +436,8 @@ op_start (MoatAdbClient       *self,
   op->kind = kind;
   op->serial = g_strdup (serial);
   op->service = g_strdup (service);
+  op->what = kind == OP_SHELL && strchr (op->service, ':') != NULL
+             ? strchr (op->service, ':') + 1 : op->service;
   op->timeout_ms = timeout_ms > 0 ? timeout_ms : MOAT_ADB_DEFAULT_TIMEOUT_MS;
   op->cancellable = g_cancellable_new ();
   if (cancellable != NULL)
