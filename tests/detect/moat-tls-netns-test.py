@@ -33,6 +33,10 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from moatnetns import (log, listening, namespaces, ns, processes, run, spawn,  # noqa: E402
+                       stop, stop_all, wait_for)
+
 SKIP = 77
 HOST = "origin.moat.test"
 ORIGIN = "10.201.2.2"
@@ -43,49 +47,9 @@ CLEAN_RUNS = 5
 ATTACK_RUNS = 3
 DETECT_LIMIT_S = 10.0
 
-processes = []
-namespaces = []
-
-
-def log(message):
-    print(f"# {message}", flush=True)
-
-
-def run(*args, check=True, **kwargs):
-    return subprocess.run(list(args), check=check, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True, **kwargs)
-
-
-def ns(name, *args, **kwargs):
-    return run("ip", "netns", "exec", name, *args, **kwargs)
-
-
-def spawn(name, args, log_path, env=None):
-    out = open(log_path, "w")
-    proc = subprocess.Popen(["ip", "netns", "exec", name] + args, stdout=out,
-                            stderr=subprocess.STDOUT, env=env,
-                            start_new_session=True)
-    processes.append(proc)
-    return proc
-
-
-def stop(proc):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    if proc in processes:
-        processes.remove(proc)
-
 
 def cleanup():
-    for proc in list(processes):
-        stop(proc)
-    for name in namespaces:
-        run("ip", "netns", "del", name, check=False)
+    stop_all()
 
 
 def wait_listening(name, port, proc, timeout=20.0):

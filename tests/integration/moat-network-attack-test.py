@@ -43,6 +43,10 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from moatnetns import (log, listening, namespaces, ns, processes, run, spawn,  # noqa: E402
+                       stop, stop_all, wait_for)
+
 SKIP = 77
 TAG = f"moat-atk-{os.getpid()}"
 NS_V, NS_R, NS_O, NS_A = f"{TAG}-v", f"{TAG}-r", f"{TAG}-o", f"{TAG}-a"
@@ -59,65 +63,15 @@ network.* >= medium: vpn_on_demand || block_protected_resources; notify
 network.*: notify
 """
 
-processes = []
-namespaces = []
 failures = []
 timings = {}
 false_positives = 0
 clean_scans = 0
 
 
-def log(message):
-    print(f"# {message}", flush=True)
-
-
 def fail(message):
     log(f"FAIL: {message}")
     failures.append(message)
-
-
-def run(*args, check=True, **kwargs):
-    return subprocess.run(list(args), check=check, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True, **kwargs)
-
-
-def ns(name, *args, **kwargs):
-    return run("ip", "netns", "exec", name, *args, **kwargs)
-
-
-def spawn(name, args, log_path, env=None):
-    out = open(log_path, "w")
-    proc = subprocess.Popen(["ip", "netns", "exec", name] + args, stdout=out,
-                            stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    processes.append(proc)
-    return proc
-
-
-def stop(proc):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    if proc in processes:
-        processes.remove(proc)
-
-
-def wait_for(what, predicate, timeout=20.0, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    raise RuntimeError(f"timed out waiting for {what}")
-
-
-def listening(name, port, proto="t"):
-    out = ns(name, "ss", f"-Hl{proto}n", check=False).stdout
-    return any(len(line.split()) > 3 and line.split()[3].endswith(f":{port}")
-               for line in out.splitlines())
 
 
 def setup_network(tmp):
@@ -567,10 +521,7 @@ def main():
                 path = os.path.join(tmp, name)
                 if os.path.exists(path):
                     log(f"--- {name}:\n" + open(path).read()[-3000:].replace("\n", "\n# "))
-        for proc in list(processes):
-            stop(proc)
-        for name in namespaces:
-            run("ip", "netns", "del", name, check=False)
+        stop_all()
         shutil.rmtree(f"/etc/netns/{NS_V}", ignore_errors=True)
         shutil.rmtree(tmp, ignore_errors=True)
 
