@@ -256,6 +256,8 @@ detector_display_name (const char *detector)
     return _("Gateway");
   if (g_strcmp0 (detector, "wifi") == 0)
     return _("Wi-Fi");
+  if (g_strcmp0 (detector, "rogue-wifi") == 0)
+    return _("Company Wi-Fi networks");
   if (g_strcmp0 (detector, "vpn") == 0)
     return _("VPN");
   return detector;
