@@ -156,6 +156,7 @@ static const struct {
   const char *name;
 } threat_names[] = {
   { "app.accessibility_service", N_("App that can control the phone") },
+  { "app.dangerous_permissions", N_("App that can spy on its user") },
   { "app.device_admin",         N_("Unknown device administrator") },
   { "app.ioc_match",            N_("Known malicious app") },
   { "app.risky_download",       N_("Risky download") },
@@ -182,6 +183,7 @@ static const struct {
   { "network.rogue_wifi",       N_("Rogue Wi-Fi") },
   { "network.ssl_strip",        N_("SSL stripping") },
   { "network.tls_interception", N_("TLS interception") },
+  { "os.config_profile",        N_("Configuration profile installed") },
   { "os.dev_options",           N_("Developer options on") },
   { "os.global_proxy",          N_("Global proxy on the phone") },
   { "os.no_screen_lock",        N_("No screen lock") },

@@ -233,6 +233,115 @@ moat_android_snapshot_clear (MoatAndroidSnapshot *snapshot)
   g_clear_pointer (&snapshot->http_proxy, g_free);
   g_clear_pointer (&snapshot->private_dns_mode, g_free);
   g_clear_pointer (&snapshot->always_on_vpn, g_free);
+  g_clear_pointer (&snapshot->credential_type, g_free);
+  g_clear_pointer (&snapshot->password_type, g_free);
+  g_clear_pointer (&snapshot->granted, g_hash_table_unref);
+}
+
+/**
+ * moat_android_parse_credential_type:
+ *
+ * Returns: (transfer full) (nullable): the first "CredentialType: X" value
+ */
+char *
+moat_android_parse_credential_type (const char *text,
+                                    gsize       length)
+{
+  g_autofree char *copy = g_strndup (text != NULL ? text : "", length);
+  g_auto(GStrv) lines = g_strsplit (copy, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *line = g_strstrip (lines[i]);
+
+      if (g_str_has_prefix (line, "CredentialType:"))
+        {
+          char *value = g_strstrip (line + strlen ("CredentialType:"));
+          gsize n = strlen (value);
+
+          if (n == 0 || n > 32 || !g_utf8_validate (value, -1, NULL))
+            return NULL;
+          for (gsize j = 0; j < n; j++)
+            if (!g_ascii_isalnum (value[j]) && value[j] != '_')
+              return NULL;
+          return g_strdup (value);
+        }
+    }
+  return NULL;
+}
+
+static gboolean
+valid_permission (const char *name)
+{
+  gsize n = strlen (name);
+
+  if (n == 0 || n > MAX_NAME)
+    return FALSE;
+  for (gsize i = 0; i < n; i++)
+    if (!g_ascii_isalnum (name[i]) && name[i] != '.' && name[i] != '_')
+      return FALSE;
+  return TRUE;
+}
+
+/**
+ * moat_android_parse_granted_permissions:
+ *
+ * Lines "NAME: granted=true[, flags=…]" in the install and runtime
+ * permission sections of a package dump.
+ *
+ * Returns: (transfer full) (nullable): the granted permissions, or %NULL
+ *   when @text has no "Package [" header
+ */
+GStrv
+moat_android_parse_granted_permissions (const char *text,
+                                        gsize       length)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree char *copy = g_strndup (text != NULL ? text : "", length);
+  g_auto(GStrv) lines = g_strsplit (copy, "\n", -1);
+  gboolean package = FALSE;
+  gboolean section = FALSE;
+  guint packages = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *line = g_strstrip (lines[i]);
+      char *colon;
+
+      if (g_str_has_prefix (line, "Package ["))
+        {
+          /* A dump of one package names one; a second is not believed. */
+          if (++packages > 1)
+            break;
+          package = TRUE;
+          continue;
+        }
+      if (g_str_equal (line, "install permissions:") ||
+          g_str_equal (line, "runtime permissions:"))
+        {
+          section = TRUE;
+          continue;
+        }
+      colon = strstr (line, ": granted=");
+      if (colon == NULL)
+        {
+          section = section && g_str_has_prefix (line, "android.permission.");
+          continue;
+        }
+      if (!section || !g_str_has_prefix (colon, ": granted=true"))
+        continue;
+      *colon = '\0';
+      if (valid_permission (line) && !g_hash_table_contains (seen, line) &&
+          g_hash_table_size (seen) < 1024)
+        {
+          g_strv_builder_add (builder, line);
+          g_hash_table_add (seen, line);
+        }
+    }
+  if (!package)
+    return NULL;
+  return g_strv_builder_end (builder);
 }
 
 /* ---- checks ---- */
@@ -556,6 +665,111 @@ moat_android_check_apps (const MoatAndroidSnapshot *snap,
                                 _("The phone has su: apps can get root."), "which su", b)
                      : finding ("su", MOAT_POSTURE_OK, NULL, 0, _("No su on the phone."),
                                 "which su", b));
+  }
+
+  /* Screen lock: only whether one is set, never the credential. */
+  {
+    g_autoptr(JsonBuilder) b = json_builder_new ();
+    const char *type = snap->credential_type;
+    const char *command = "dumpsys lock_settings";
+
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "CredentialType");
+    if (type != NULL)
+      json_builder_add_string_value (b, type);
+    else
+      json_builder_add_null_value (b);
+    json_builder_set_member_name (b, "lockscreen.password_type");
+    if (snap->password_type != NULL)
+      json_builder_add_string_value (b, snap->password_type);
+    else
+      json_builder_add_null_value (b);
+    json_builder_end_object (b);
+
+    /* Before Android 11 the dump has no credential type: the password
+     * quality says (0: none; PASSWORD_QUALITY_* otherwise). */
+    if (type == NULL && snap->password_type != NULL &&
+        !g_str_equal (snap->password_type, "null"))
+      {
+        command = "settings get secure lockscreen.password_type";
+        type = g_str_equal (snap->password_type, "0") ? "None" : "Set";
+      }
+    if (type == NULL)
+      g_ptr_array_add (out, finding ("screen-lock", MOAT_POSTURE_UNKNOWN, NULL, 0,
+                                     _("The phone does not say whether a screen lock is set."),
+                                     command, b));
+    else if (g_ascii_strcasecmp (type, "None") == 0)
+      g_ptr_array_add (out, finding ("screen-lock", MOAT_POSTURE_THREAT, "os.no_screen_lock",
+                                     MOAT_SEVERITY_HIGH,
+                                     _("No PIN, pattern or password locks the phone."),
+                                     command, b));
+    else
+      g_ptr_array_add (out, finding ("screen-lock", MOAT_POSTURE_OK, NULL, 0,
+                                     _("A screen lock is set."), command, b));
+  }
+
+  /* Permission sets that let an app watch its user. */
+  {
+    static const char *const groups[][3] = {
+      { "sms", "android.permission.READ_SMS", "android.permission.RECEIVE_SMS" },
+      { "call-log", "android.permission.READ_CALL_LOG", NULL },
+      { "microphone", "android.permission.RECORD_AUDIO", NULL },
+      { "location", "android.permission.ACCESS_FINE_LOCATION",
+        "android.permission.ACCESS_BACKGROUND_LOCATION" },
+      { "contacts", "android.permission.READ_CONTACTS", NULL },
+      { "camera", "android.permission.CAMERA", NULL },
+    };
+    g_autoptr(GPtrArray) flagged = g_ptr_array_new_with_free_func (g_free);
+    g_autoptr(JsonBuilder) b = json_builder_new ();
+    gboolean sideloaded = FALSE;
+
+    json_builder_begin_object (b);
+    for (guint i = 0; snap->packages != NULL && snap->granted != NULL &&
+         i < snap->packages->len; i++)
+      {
+        const MoatAndroidPackage *p = g_ptr_array_index (snap->packages, i);
+        const char * const *granted = g_hash_table_lookup (snap->granted, p->name);
+        g_autoptr(GPtrArray) hit = g_ptr_array_new ();
+
+        if (p->system || granted == NULL)
+          continue;
+        for (guint g = 0; g < G_N_ELEMENTS (groups); g++)
+          if (g_strv_contains (granted, groups[g][1]) ||
+              (groups[g][2] != NULL && g_strv_contains (granted, groups[g][2])))
+            g_ptr_array_add (hit, (gpointer) groups[g][0]);
+        if (hit->len < 3)
+          continue;
+        g_ptr_array_add (flagged, g_strdup (p->name));
+        sideloaded |= is_sideloaded (p);
+        json_builder_set_member_name (b, p->name);
+        json_builder_begin_array (b);
+        for (guint h = 0; h < hit->len; h++)
+          json_builder_add_string_value (b, g_ptr_array_index (hit, h));
+        json_builder_end_array (b);
+      }
+    json_builder_end_object (b);
+
+    if (snap->packages == NULL || snap->granted == NULL)
+      g_ptr_array_add (out, finding ("permissions", MOAT_POSTURE_UNKNOWN, NULL, 0,
+                                     _("The phone did not say which permissions its apps "
+                                       "have."), "dumpsys package NAME", b));
+    else if (flagged->len > 0)
+      {
+        g_autofree char *names = join (flagged);
+        g_autofree char *summary =
+          g_strdup_printf (_("These apps may read messages, listen, or follow the phone's "
+                             "location: %s."), names);
+
+        g_ptr_array_add (out, finding ("permissions", MOAT_POSTURE_THREAT,
+                                       "app.dangerous_permissions",
+                                       sideloaded ? MOAT_SEVERITY_HIGH : MOAT_SEVERITY_MEDIUM,
+                                       summary, "dumpsys package NAME", b));
+      }
+    else
+      g_ptr_array_add (out, finding ("permissions", MOAT_POSTURE_OK, NULL, 0,
+                                     _("No app outside the system holds permissions to spy on its "
+                                       "user."),
+                                     "dumpsys package NAME", b));
   }
 
   /* For the record. */

@@ -57,14 +57,30 @@ typedef struct {
   char      *private_dns_mode;
   char      *always_on_vpn;
   gboolean   su_found;
+  char      *credential_type;     /* from `dumpsys lock_settings`: None, Pin, ... */
+  char      *password_type;       /* lockscreen.password_type, before Android 11 */
+  GHashTable *granted;            /* package name -> GStrv of granted permissions,
+                                   * for the apps not part of the system */
 } MoatAndroidSnapshot;
 
 void       moat_android_snapshot_clear (MoatAndroidSnapshot *snapshot);
 
+/* `dumpsys lock_settings`: the user's "CredentialType" (None, Pattern, Pin,
+ * Password), or %NULL when it does not say. Never reads the credential. */
+char      *moat_android_parse_credential_type (const char *text,
+                                               gsize       length);
+/* `dumpsys package NAME`: the permissions granted to it (install and
+ * runtime), or %NULL when the output is not a package dump. */
+GStrv      moat_android_parse_granted_permissions (const char *text,
+                                                   gsize       length);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MoatAndroidPackage, moat_android_package_free)
 
 /*
- * The checks of apps and settings: unknown sources, Play Protect, enabled
+ * The checks of apps and settings: screen lock, dangerous permission sets
+ * (an app not part of the system granted at least three of: SMS, call log,
+ * microphone, precise location, contacts, camera), unknown sources, Play
+ * Protect, enabled
  * accessibility services and device admins of apps that are not part of
  * the system (the usual spyware footholds), a global HTTP proxy, sideloaded
  * apps, su on the path; private DNS and always-on VPN are reported for

@@ -150,6 +150,9 @@ test_clean (void)
   snap.accessibility = g_strdup ("null");
   snap.verifier = g_strdup ("null");
   snap.http_proxy = g_strdup (":0");
+  snap.credential_type = g_strdup ("Pin");
+  snap.granted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                        (GDestroyNotify) g_strfreev);
   findings = moat_android_check_apps (&snap, NULL);
   for (guint i = 0; i < findings->len; i++)
     {
@@ -161,6 +164,92 @@ test_clean (void)
   moat_android_snapshot_clear (&snap);
 }
 
+/* Screen lock and permission sets: what `dumpsys lock_settings` and
+ * `dumpsys package NAME` print, and what the checks make of it. */
+static const MoatPostureFinding *
+find_check (GPtrArray *findings, const char *check)
+{
+  for (guint i = 0; i < findings->len; i++)
+    {
+      const MoatPostureFinding *f = g_ptr_array_index (findings, i);
+
+      if (g_str_equal (f->check, check))
+        return f;
+    }
+  g_assert_not_reached ();
+  return NULL;
+}
+
+static void
+test_lock_and_permissions (void)
+{
+  const char *lock = "User State:\n    User 0\n        SID: 1\n        Quality: 0\n"
+                     "        CredentialType: None\n";
+  const char *dump = "Packages:\n  Package [com.spy.mobile] (1a2b3c4d):\n"
+                     "    requested permissions:\n      android.permission.READ_CONTACTS\n"
+                     "    install permissions:\n      android.permission.INTERNET: granted=true\n"
+                     "    User 0: installed=true enabled=0\n      runtime permissions:\n"
+                     "        android.permission.READ_SMS: granted=true, flags=[ USER_SET ]\n"
+                     "        android.permission.RECORD_AUDIO: granted=true, flags=[ USER_SET ]\n"
+                     "        android.permission.CAMERA: granted=false, flags=[ USER_SET ]\n"
+                     "        android.permission.ACCESS_BACKGROUND_LOCATION: granted=true\n"
+                     "        bad name: granted=true\n";
+  g_auto(GStrv) granted = moat_android_parse_granted_permissions (dump, strlen (dump));
+  g_autofree char *type = moat_android_parse_credential_type (lock, strlen (lock));
+  g_autofree char *lying = moat_android_parse_credential_type ("CredentialType: None; rm -rf", 27);
+  g_auto(GStrv) nothing = moat_android_parse_granted_permissions ("Unable to find package", 22);
+  MoatAndroidSnapshot snap = { 0 };
+  g_autoptr(GPtrArray) findings = NULL;
+  const MoatPostureFinding *f;
+
+  g_assert_cmpstr (type, ==, "None");
+  g_assert_null (lying);
+  g_assert_null (nothing);
+  g_assert_nonnull (granted);
+  g_assert_cmpuint (g_strv_length (granted), ==, 4);
+  g_assert_true (g_strv_contains ((const char * const *) granted, "android.permission.READ_SMS"));
+  g_assert_false (g_strv_contains ((const char * const *) granted, "android.permission.CAMERA"));
+  g_assert_false (g_strv_contains ((const char * const *) granted,
+                                   "android.permission.READ_CONTACTS"));
+
+  snap.packages = moat_android_parse_packages (PACKAGES, strlen (PACKAGES), NULL);
+  snap.granted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                        (GDestroyNotify) g_strfreev);
+  g_hash_table_insert (snap.granted, g_strdup ("com.spy.mobile"), g_steal_pointer (&granted));
+  snap.credential_type = g_strdup (type);
+  findings = moat_android_check_apps (&snap, NULL);
+  f = find_check (findings, "screen-lock");
+  g_assert_cmpstr (f->threat, ==, "os.no_screen_lock");
+  g_assert_cmpint (f->severity, ==, MOAT_SEVERITY_HIGH);
+  /* SMS, microphone, location: three groups, and sideloaded. */
+  f = find_check (findings, "permissions");
+  g_assert_cmpstr (f->threat, ==, "app.dangerous_permissions");
+  g_assert_cmpint (f->severity, ==, MOAT_SEVERITY_HIGH);
+  g_assert_cmpstr (f->evidence, ==,
+                   "{\"com.spy.mobile\":[\"sms\",\"microphone\",\"location\"]}");
+  g_clear_pointer (&findings, g_ptr_array_unref);
+
+  /* Before Android 11: the password quality. Two groups are not a set. */
+  g_clear_pointer (&snap.credential_type, g_free);
+  snap.password_type = g_strdup ("131072");
+  g_hash_table_insert (snap.granted, g_strdup ("com.spy.mobile"),
+                       g_strsplit ("android.permission.READ_SMS,android.permission.CAMERA", ",", -1));
+  findings = moat_android_check_apps (&snap, NULL);
+  f = find_check (findings, "screen-lock");
+  g_assert_cmpint (f->result, ==, MOAT_POSTURE_OK);
+  g_assert_cmpstr (f->command, ==, "settings get secure lockscreen.password_type");
+  g_assert_cmpint (find_check (findings, "permissions")->result, ==, MOAT_POSTURE_OK);
+  g_clear_pointer (&findings, g_ptr_array_unref);
+
+  /* Nothing read: unknown, not fine. */
+  g_clear_pointer (&snap.password_type, g_free);
+  g_clear_pointer (&snap.granted, g_hash_table_unref);
+  findings = moat_android_check_apps (&snap, NULL);
+  g_assert_cmpint (find_check (findings, "screen-lock")->result, ==, MOAT_POSTURE_UNKNOWN);
+  g_assert_cmpint (find_check (findings, "permissions")->result, ==, MOAT_POSTURE_UNKNOWN);
+  moat_android_snapshot_clear (&snap);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -169,6 +258,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/moat/android-apps/parse", test_parse);
   g_test_add_func ("/moat/android-apps/risky", test_risky);
   g_test_add_func ("/moat/android-apps/clean", test_clean);
+  g_test_add_func ("/moat/android-apps/lock-and-permissions", test_lock_and_permissions);
 
   return g_test_run ();
 }

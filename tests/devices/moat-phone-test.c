@@ -6,6 +6,7 @@
 #include "moat-adb-client.h"
 #include "moat-adb-protocol.h"
 #include "moat-android-apps.h"
+#include "moat-android-inspector.h"
 #include "moat-android-posture.h"
 #include "moat-error.h"
 #include "moat-test-utils.h"
@@ -239,56 +240,51 @@ log_findings (GPtrArray *findings)
     }
 }
 
-/* Everything the posture checks read, through adb as Moat will. */
-static void
-read_posture (Fixture *f, const char *serial, GPtrArray **out_props, GPtrArray **out_apps)
+static MoatAndroidPosture *
+inspect (Fixture *f, const char *serial, guint timeout_ms, GError **error)
 {
-  g_autofree char *getprop = shell_text (f, serial, "getprop", NULL);
-  g_autofree char *packages = shell_text (f, serial, "pm list packages -f -i -U", NULL);
-  g_autofree char *admins = shell_text (f, serial, "dumpsys device_policy", NULL);
-  g_autofree char *allowed = shell_text (f, serial, "appops query-op REQUEST_INSTALL_PACKAGES allow",
-                                         NULL);
-  g_autoptr(GHashTable) props = moat_android_parse_getprop (getprop, strlen (getprop), NULL, NULL);
-  g_autoptr(GDateTime) now = g_date_time_new_utc (2026, 11, 27, 10, 0, 0);
-  MoatAndroidSnapshot snap = { 0 };
-  int su = -1;
+  moat_android_inspect_async (f->client, serial, NULL, timeout_ms, NULL, done_cb, f);
+  wait_result (f);
+  return moat_android_inspect_finish (f->result, error);
+}
 
-  g_assert_nonnull (props);
-  snap.packages = moat_android_parse_packages (packages, strlen (packages), NULL);
-  snap.device_admins = moat_android_parse_device_admins (admins, strlen (admins));
-  snap.install_allowed = moat_android_parse_package_list (allowed, strlen (allowed));
-  snap.accessibility = g_strstrip (shell_text (f, serial,
-                                               "settings get secure enabled_accessibility_services",
-                                               NULL));
-  snap.verifier = g_strstrip (shell_text (f, serial, "settings get global package_verifier_enable",
-                                          NULL));
-  snap.http_proxy = g_strstrip (shell_text (f, serial, "settings get global http_proxy", NULL));
-  snap.private_dns_mode = g_strstrip (shell_text (f, serial,
-                                                  "settings get global private_dns_mode", NULL));
-  snap.always_on_vpn = g_strstrip (shell_text (f, serial, "settings get secure always_on_vpn_app",
-                                               NULL));
-  g_free (shell_text (f, serial, "which su", &su));
-  snap.su_found = su == 0;
-  *out_props = moat_android_check_properties (props, now);
-  *out_apps = moat_android_check_apps (&snap, NULL);
-  moat_android_snapshot_clear (&snap);
-  log_findings (*out_props);
-  log_findings (*out_apps);
+/* Everything the posture checks read, through adb as Moat reads it. */
+static MoatAndroidPosture *
+read_posture (Fixture *f, const char *serial)
+{
+  g_autoptr(GError) error = NULL;
+  MoatAndroidPosture *posture = inspect (f, serial, 0, &error);
+
+  g_assert_no_error (error);
+  g_test_message ("%s: %s, %s, %u commands failed", posture->serial, posture->model,
+                  posture->os, posture->failed);
+  log_findings (posture->findings);
+  return posture;
 }
 
 static void
 test_risky (Fixture *f, gconstpointer data)
 {
   g_autofree char *serial = NULL;
-  g_autoptr(GPtrArray) props = NULL;
-  g_autoptr(GPtrArray) apps = NULL;
+  g_autoptr(MoatAndroidPosture) posture = NULL;
+  GPtrArray *props, *apps;
   g_autoptr(GError) error = NULL;
   g_autoptr(MoatAdbShellResult) r = NULL;
 
   if (!ready (f))
     return;
   serial = plug_phone (f, "risky.json");
-  read_posture (f, serial, &props, &apps);
+  posture = read_posture (f, serial);
+  props = apps = posture->findings;
+  g_assert_cmpstr (posture->model, ==, "samsung SM-A515F");
+  g_assert_cmpstr (posture->os, ==, "Android 11, patch 2023-01-05");
+  g_assert_cmpuint (posture->failed, ==, 0);
+  g_assert_cmpstr (find (apps, "screen-lock")->threat, ==, "os.no_screen_lock");
+  g_assert_cmpstr (find (apps, "permissions")->threat, ==, "app.dangerous_permissions");
+  g_assert_cmpint (find (apps, "permissions")->severity, ==, MOAT_SEVERITY_HIGH);
+  g_assert_nonnull (strstr (find (apps, "permissions")->evidence, "com.spy.mobile"));
+  g_assert_nonnull (strstr (find (apps, "permissions")->evidence, "com.example.stalkerware"));
+  g_assert_null (strstr (find (apps, "permissions")->evidence, "org.signal.android"));
   g_assert_cmpstr (find (props, "security-patch")->threat, ==, "os.outdated_patch");
   g_assert_cmpint (find (props, "security-patch")->severity, ==, MOAT_SEVERITY_HIGH);
   g_assert_cmpstr (find (props, "android-version")->threat, ==, "os.unsupported_version");
@@ -312,16 +308,18 @@ static void
 test_clean (Fixture *f, gconstpointer data)
 {
   g_autofree char *serial = NULL;
-  g_autoptr(GPtrArray) props = NULL;
-  g_autoptr(GPtrArray) apps = NULL;
+  g_autoptr(MoatAndroidPosture) posture = NULL;
 
   if (!ready (f))
     return;
   serial = plug_phone (f, "clean.json");
-  read_posture (f, serial, &props, &apps);
-  for (guint i = 0; i < props->len; i++)
+  posture = read_posture (f, serial);
+  g_assert_cmpuint (posture->failed, ==, 0);
+  g_assert_cmpstr (find (posture->findings, "screen-lock")->summary, ==, "A screen lock is set.");
+  g_assert_cmpint (find (posture->findings, "permissions")->result, ==, MOAT_POSTURE_OK);
+  for (guint i = 0; i < posture->findings->len; i++)
     {
-      const MoatPostureFinding *p = g_ptr_array_index (props, i);
+      const MoatPostureFinding *p = g_ptr_array_index (posture->findings, i);
 
       /* USB debugging is the one thing a phone on adb always shows. */
       if (g_str_equal (p->check, "usb-debugging"))
@@ -329,9 +327,6 @@ test_clean (Fixture *f, gconstpointer data)
       else
         g_assert_cmpint (p->result, ==, MOAT_POSTURE_OK);
     }
-  for (guint i = 0; i < apps->len; i++)
-    g_assert_cmpint (((MoatPostureFinding *) g_ptr_array_index (apps, i))->result, ==,
-                     MOAT_POSTURE_OK);
 }
 
 /* Garbage, endless, slow and cut-off output: a clear error per command,
@@ -404,6 +399,23 @@ test_hostile (Fixture *f, gconstpointer data)
 
     log_findings (findings);
     g_assert_cmpint (find (findings, "security-patch")->result, ==, MOAT_POSTURE_UNKNOWN);
+  }
+
+  /* The whole inspection, as moatd runs it: every check answers, the ones
+   * whose command failed say why, and the rest still count. */
+  {
+    g_autoptr(MoatAndroidPosture) posture = inspect (f, serial, 1500, &error);
+    const MoatPostureFinding *admins;
+
+    g_assert_no_error (error);
+    log_findings (posture->findings);
+    g_assert_cmpuint (posture->failed, >=, 2);
+    admins = find (posture->findings, "device-admins");
+    g_assert_cmpint (admins->result, ==, MOAT_POSTURE_UNKNOWN);
+    g_assert_nonnull (strstr (admins->evidence, "\"error\""));
+    g_assert_cmpint (find (posture->findings, "accessibility")->result, ==, MOAT_POSTURE_UNKNOWN);
+    g_assert_cmpint (find (posture->findings, "security-patch")->result, ==, MOAT_POSTURE_UNKNOWN);
+    g_assert_cmpint (find (posture->findings, "bootloader")->result, !=, MOAT_POSTURE_UNKNOWN);
   }
 }
 
