@@ -968,7 +968,11 @@ moat_ioc_set_load_file (MoatIocSet    *self,
 
   basename = g_file_get_basename (file);
   display = g_filename_display_name (basename != NULL ? basename : "indicators");
-  name = g_utf8_substring (display, 0, MOAT_IOC_MAX_SOURCE_NAME / 4);
+  /* Past the string's end, g_utf8_substring() reads past it too. */
+  if (g_utf8_strlen (display, -1) > MOAT_IOC_MAX_SOURCE_NAME / 4)
+    name = g_utf8_substring (display, 0, MOAT_IOC_MAX_SOURCE_NAME / 4);
+  else
+    name = g_strdup (display);
   stream = g_file_read (file, cancellable, error);
   if (stream == NULL)
     goto failed;

@@ -7,6 +7,7 @@
 #include "moat-error.h"
 #include "moat-ioc.h"
 
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 
@@ -609,6 +610,33 @@ test_load_file (void)
   g_assert_error (error, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT);
   g_assert_true (g_str_has_prefix (error->message, "bad-object.stix2: objects[2]"));
   g_assert_cmpuint (moat_ioc_set_get_sources (set)->len, ==, 1);
+  g_clear_error (&error);
+
+  /* A long file name is cut to 64 characters for the source's name. */
+  {
+    g_autofree char *dir = g_dir_make_tmp ("moat-ioc-XXXXXX", &error);
+    g_autofree char *long_name = g_strnfill (100, 'n');
+    g_autofree char *long_path = NULL;
+    g_autofree char *contents = NULL;
+    g_autoptr(GFile) long_file = NULL;
+    gsize len = 0;
+
+    g_assert_no_error (error);
+    long_path = g_build_filename (dir, long_name, NULL);
+    g_file_get_contents (path, &contents, &len, &error);
+    g_assert_no_error (error);
+    g_file_set_contents (long_path, contents, len, &error);
+    g_assert_no_error (error);
+    long_file = g_file_new_for_path (long_path);
+    g_assert_true (moat_ioc_set_load_file (set, long_file, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (moat_ioc_set_get_sources (set)->len, ==, 2);
+    source = g_ptr_array_index (moat_ioc_set_get_sources (set), 1);
+    g_assert_cmpuint (strlen (source->name), ==, 64);
+    g_assert_true (g_str_has_prefix (long_name, source->name));
+    g_assert_cmpint (g_unlink (long_path), ==, 0);
+    g_assert_cmpint (g_rmdir (dir), ==, 0);
+  }
 }
 
 /* The risky simulator profile's apps (tests/phone/profiles/risky.json). */
