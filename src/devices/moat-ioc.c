@@ -203,7 +203,7 @@ normalise_domain (const char *text)
 
   if (len > 0 && d[len - 1] == '.')
     d[--len] = '\0';
-  if (len == 0 || len > 253 || d[0] == '.' || strstr (d, "..") != NULL)
+  if (len == 0 || len > 253 || d[0] == '.' || d[len - 1] == '.' || strstr (d, "..") != NULL)
     return NULL;
   for (const char *p = d; *p != '\0'; p++)
     if (g_ascii_isspace (*p) || strchr ("/\\:@*?#[]", *p) != NULL)
@@ -666,6 +666,18 @@ on_comparison (const char *path,
       b->source->pub.n_skipped++;
       return;
     }
+  if (kind == MOAT_IOC_KIND_DOMAIN)
+    {
+      /* An address given as a domain (MVT files both as domains). */
+      g_autofree char *ip = normalise_ip (value);
+
+      if (ip != NULL)
+        {
+          kind = MOAT_IOC_KIND_IP;
+          g_free (value);
+          value = g_steal_pointer (&ip);
+        }
+    }
   key = g_strdup_printf ("%d\x1f%s\x1f%s", kind, value,
                          b->current_malware != NULL ? b->current_malware : "");
   if (!g_hash_table_add (b->seen, key))
@@ -719,10 +731,9 @@ read_bundle (Bundle      *b,
 {
   g_autoptr(JsonParser) parser = json_parser_new_immutable ();
   g_autoptr(GError) local_error = NULL;
-  JsonNode *root, *objects_node;
+  JsonNode *root, *objects_node, *type_node;
   JsonObject *root_obj;
   JsonArray *objects;
-  const char *type;
   guint n;
 
   if (len > MOAT_IOC_MAX_BUNDLE_SIZE)
@@ -740,8 +751,10 @@ read_bundle (Bundle      *b,
   if (!JSON_NODE_HOLDS_OBJECT (root))
     return fail (error, MOAT_ERROR_INVALID_ARGUMENT, "not a STIX bundle: not a JSON object");
   root_obj = json_node_get_object (root);
-  type = json_object_get_string_member_with_default (root_obj, "type", NULL);
-  if (g_strcmp0 (type, "bundle") != 0)
+  type_node = json_object_get_member (root_obj, "type");
+  if (type_node == NULL || !JSON_NODE_HOLDS_VALUE (type_node) ||
+      json_node_get_value_type (type_node) != G_TYPE_STRING ||
+      g_strcmp0 (json_node_get_string (type_node), "bundle") != 0)
     return fail (error, MOAT_ERROR_INVALID_ARGUMENT, "not a STIX bundle: its type is not “bundle”");
   objects_node = json_object_get_member (root_obj, "objects");
   if (objects_node != NULL && !JSON_NODE_HOLDS_ARRAY (objects_node))
@@ -1163,12 +1176,16 @@ moat_ioc_set_match_domain (MoatIocSet *self,
   else
     bare = g_strdup (host);
   ip = normalise_ip (bare);
+  if (ip == NULL)
+    {
+      name = normalise_domain (bare);
+      ip = name != NULL ? normalise_ip (name) : NULL;
+    }
   if (ip != NULL)
     {
       append_matches (out, self->index[MOAT_IOC_KIND_IP], ip);
       return g_steal_pointer (&out);
     }
-  name = normalise_domain (bare);
   for (const char *p = name; p != NULL && *p != '\0';)
     {
       const char *dot = strchr (p, '.');

@@ -182,6 +182,9 @@ test_normalise (Fixture       *fixture,
       "[domain-name:value = 'two..dots.example']",
       "[domain-name:value = '  ']",
       "[app:id = 'Com.Mixed.Case']",
+      "[domain-name:value = 'a.b..']",
+      /* an address as a domain is an address */
+      "[domain-name:value = '203.0.113.9.']",
       NULL
     };
     g_autofree char *json = bundle_of (patterns);
@@ -195,7 +198,13 @@ test_normalise (Fixture       *fixture,
     g_assert_cmpuint (g_strv_length (domains), ==, 1);
     g_assert_cmpstr (domains[0], ==, "bücher.example");
     g_assert_cmpuint (moat_ioc_set_get_count (set, MOAT_IOC_KIND_APP_CERT), ==, 1);
-    g_assert_cmpuint (moat_ioc_set_get_n_skipped (set), ==, 3);
+    g_assert_cmpuint (moat_ioc_set_get_n_skipped (set), ==, 4);
+    g_assert_cmpuint (moat_ioc_set_get_count (set, MOAT_IOC_KIND_IP), ==, 1);
+    m = moat_ioc_set_match_domain (set, "203.0.113.9.");
+    g_assert_cmpuint (m->len, ==, 1);
+    g_assert_cmpstr (((MoatIocIndicator *) g_ptr_array_index (m, 0))->value, ==, "203.0.113.9");
+    g_assert_cmpint (((MoatIocIndicator *) g_ptr_array_index (m, 0))->kind, ==, MOAT_IOC_KIND_IP);
+    g_clear_pointer (&m, g_ptr_array_unref);
     m = moat_ioc_set_match_package (set, "x", "da0611a300a9ce9aa7a09d1212f203fca5856794");
     g_assert_cmpuint (m->len, ==, 1);
     g_clear_pointer (&m, g_ptr_array_unref);
