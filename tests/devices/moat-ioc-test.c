@@ -436,6 +436,10 @@ test_broken (Fixture       *fixture,
 
   assert_string_refused (set, "", MOAT_ERROR_INVALID_ARGUMENT, "not JSON");
   assert_string_refused (set, "[1, 2]", MOAT_ERROR_INVALID_ARGUMENT, "not a JSON object");
+  assert_string_refused (set, "{\"type\": {}}", MOAT_ERROR_INVALID_ARGUMENT,
+                         "its type is not “bundle”");
+  assert_string_refused (set, "{\"type\": [\"bundle\"]}", MOAT_ERROR_INVALID_ARGUMENT,
+                         "its type is not “bundle”");
   assert_string_refused (set, "{\"type\": \"bundle\", \"objects\": [1]}",
                          MOAT_ERROR_INVALID_ARGUMENT, "objects[0] is not a JSON object");
   assert_string_refused (set, "{\"type\": \"bundle\", \"objects\": [{\"id\": \"x\"}]}",
