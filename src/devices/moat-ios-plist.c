@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#define MAX_MESSAGE 200   /* characters of an error message */
+
 typedef enum {
   FRAME_PLIST,
   FRAME_DICT,
@@ -416,15 +418,15 @@ moat_ios_plist_parse (const char  *data,
   if (!g_markup_parse_context_parse (context, data, length, &local_error) ||
       !g_markup_parse_context_end_parse (context, &local_error))
     {
+      /* GMarkup quotes the bad input, which need not be UTF-8 or short. */
+      g_autofree char *valid = g_utf8_make_valid (local_error->message, -1);
+
+      if (g_utf8_strlen (valid, -1) > MAX_MESSAGE)
+        *g_utf8_offset_to_pointer (valid, MAX_MESSAGE) = '\0';
       g_ptr_array_unref (state.stack);
       g_clear_pointer (&state.root, g_variant_unref);
-      if (local_error->domain != G_IO_ERROR)
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "plist: %s",
-                       local_error->message);
-          return NULL;
-        }
-      g_propagate_error (error, g_steal_pointer (&local_error));
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   local_error->domain != G_IO_ERROR ? "plist: %s" : "%s", valid);
       return NULL;
     }
   g_ptr_array_unref (state.stack);

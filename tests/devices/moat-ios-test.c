@@ -155,6 +155,11 @@ static const struct {
   { "unclosed", "<plist><dict><key>a</key><string>b", "plist" },
   { "entity", "<plist><string>&xxe;</string></plist>", "plist" },
   { "nul", "<plist><string>a\0b</string></plist>", "not text" },
+  { "bad-utf8-name", "<plist><a\xd8" "d\x8d\xd9\x0f\xfe/></plist>", "Invalid UTF-8" },
+  { "long-name", "<plist><aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/>"
+    "</plist>", "unknown element <aaaa" },
 };
 
 static void
@@ -171,6 +176,9 @@ test_plist_refused (Fixture *f, gconstpointer data)
       g_assert_null (v);
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
       g_assert_nonnull (strstr (error->message, refused[i].message));
+      /* The message quotes the phone's bytes: valid UTF-8, and short. */
+      g_assert_true (g_utf8_validate (error->message, -1, NULL));
+      g_assert_cmpuint (g_utf8_strlen (error->message, -1), <=, 200);
     }
 }
 
