@@ -11,6 +11,7 @@
 #include "moat-ios-libimobiledevice.h"
 #endif
 
+#include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -709,6 +710,165 @@ test_apps_parse (Fixture *f, gconstpointer data)
 
 /* ---- the real adapter without usbmuxd ---- */
 
+static char *mux_socket;  /* where USBMUXD_SOCKET_ADDRESS points */
+
+#ifdef MOAT_HAVE_LIBIMOBILEDEVICE
+/*
+ * A fake usbmuxd speaking its documented wire protocol: a 16-byte header
+ * (length, version 1 = plist, message 8 = plist, tag; little-endian) and an
+ * XML plist. It lists one iPhone, seen over USB and Wi-Fi, and refuses
+ * every Connect as a phone's lockdownd port would be if it went away.
+ */
+#define MUX_UDID "00008120-001A2B3C4D5E6F01"
+
+typedef struct {
+  GSocket *listener;
+  guint    list_requests;
+  guint    connect_requests;
+} FakeMux;
+
+static gboolean
+read_all (GSocket *socket, char *buf, gsize len)
+{
+  gsize got = 0;
+
+  while (got < len)
+    {
+      gssize n = g_socket_receive (socket, buf + got, len - got, NULL, NULL);
+
+      if (n <= 0)
+        return FALSE;
+      got += n;
+    }
+  return TRUE;
+}
+
+static void
+send_reply (GSocket *socket, guint32 tag, const char *xml)
+{
+  guint32 header[4] = {
+    GUINT32_TO_LE (16 + strlen (xml)), GUINT32_TO_LE (1), GUINT32_TO_LE (8), GUINT32_TO_LE (tag),
+  };
+
+  g_socket_send (socket, (const char *) header, sizeof header, NULL, NULL);
+  g_socket_send (socket, xml, strlen (xml), NULL, NULL);
+}
+
+static gpointer
+fake_mux_thread (gpointer data)
+{
+  FakeMux *mux = data;
+  GSocket *client;
+
+  while ((client = g_socket_accept (mux->listener, NULL, NULL)) != NULL)
+    {
+      guint32 header[4];
+      g_autofree char *body = NULL;
+      g_autoptr(GVariant) request = NULL;
+      const char *type;
+      gsize len;
+
+      if (read_all (client, (char *) header, sizeof header) &&
+          (len = GUINT32_FROM_LE (header[0])) >= 16 && len < 65536)
+        {
+          body = g_malloc (len - 16 + 1);
+          if (read_all (client, body, len - 16))
+            {
+              body[len - 16] = '\0';
+              request = moat_ios_plist_parse (body, len - 16, NULL);
+            }
+        }
+      type = moat_ios_plist_lookup_string (request, "MessageType");
+      if (g_strcmp0 (type, "ListDevices") == 0)
+        {
+          g_atomic_int_inc (&mux->list_requests);
+          send_reply (client, GUINT32_FROM_LE (header[3]), HEAD
+            "<dict><key>DeviceList</key><array>"
+            "<dict><key>DeviceID</key><integer>4</integer>"
+            "<key>MessageType</key><string>Attached</string><key>Properties</key><dict>"
+            "<key>ConnectionType</key><string>Network</string><key>DeviceID</key><integer>4</integer>"
+            "<key>EscapedFullServiceName</key><string>a4:c3:37:1e:52:8f@fe80::a6c3:37ff:fe1e:528f._apple-mobdev2._tcp.local.</string>"
+            "<key>InterfaceIndex</key><integer>2</integer>"
+            "<key>NetworkAddress</key><data>HB4AAAAAAAD+gAAAAAAAAKbDN//+HlKPAgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==</data>"
+            "<key>SerialNumber</key><string>" MUX_UDID "</string></dict></dict>"
+            "<dict><key>DeviceID</key><integer>3</integer>"
+            "<key>MessageType</key><string>Attached</string><key>Properties</key><dict>"
+            "<key>ConnectionSpeed</key><integer>480000000</integer>"
+            "<key>ConnectionType</key><string>USB</string><key>DeviceID</key><integer>3</integer>"
+            "<key>LocationID</key><integer>336592896</integer><key>ProductID</key><integer>4776</integer>"
+            "<key>SerialNumber</key><string>" MUX_UDID "</string>"
+            "<key>USBSerialNumber</key><string>00008120001A2B3C4D5E6F01</string></dict></dict>"
+            "</array></dict>" TAIL);
+        }
+      else
+        {
+          if (g_strcmp0 (type, "Connect") == 0)
+            g_atomic_int_inc (&mux->connect_requests);
+          /* Result 3: connection refused. */
+          send_reply (client, GUINT32_FROM_LE (header[3]), HEAD
+            "<dict><key>MessageType</key><string>Result</string>"
+            "<key>Number</key><integer>3</integer></dict>" TAIL);
+        }
+      g_socket_close (client, NULL);
+      g_object_unref (client);
+    }
+  return NULL;
+}
+#endif
+
+static void
+test_libimobiledevice_fake_usbmuxd (Fixture *f, gconstpointer data)
+{
+#ifdef MOAT_HAVE_LIBIMOBILEDEVICE
+  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (mux_socket);
+  g_autoptr(MoatIosLibimobiledevice) source = moat_ios_libimobiledevice_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) devices = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  FakeMux mux = { 0, };
+  GThread *thread;
+
+  mux.listener = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, 0, &error);
+  g_assert_no_error (error);
+  g_socket_bind (mux.listener, address, TRUE, &error);
+  g_assert_no_error (error);
+  g_socket_listen (mux.listener, &error);
+  g_assert_no_error (error);
+  thread = g_thread_new ("fake-usbmuxd", fake_mux_thread, &mux);
+
+  devices = moat_ios_source_list_devices_sync (MOAT_IOS_SOURCE (source), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (devices->len, ==, 1);
+  g_assert_cmpstr (((MoatIosDevice *) g_ptr_array_index (devices, 0))->udid, ==, MUX_UDID);
+  g_assert_cmpint (((MoatIosDevice *) g_ptr_array_index (devices, 0))->connection, ==,
+                   MOAT_IOS_CONNECTION_USB);
+
+  /* A phone usbmuxd does not list is not connected. */
+  bytes = moat_ios_source_query_sync (MOAT_IOS_SOURCE (source), "00008120-FFFFFFFFFFFFFFFF",
+                                      MOAT_IOS_QUERY_LOCKDOWN, NULL, &error);
+  g_assert_null (bytes);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* The listed phone's lockdownd cannot be reached: a clear error, no hang. */
+  bytes = moat_ios_source_query_sync (MOAT_IOS_SOURCE (source), MUX_UDID,
+                                      MOAT_IOS_QUERY_APPS, NULL, &error);
+  g_assert_null (bytes);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED);
+  g_assert_cmpstr (error->message, ==, "The connection to the iPhone broke (installation_proxy).");
+  g_assert_cmpuint (g_atomic_int_get (&mux.connect_requests), >=, 1);
+  g_assert_cmpuint (g_atomic_int_get (&mux.list_requests), >=, 2);
+
+  g_socket_shutdown (mux.listener, TRUE, TRUE, NULL);
+  g_socket_close (mux.listener, NULL);
+  g_thread_join (thread);
+  g_object_unref (mux.listener);
+  g_unlink (mux_socket);
+#else
+  g_test_skip ("built without libimobiledevice-1.0 and libplist-2.0");
+#endif
+}
+
 static void
 test_libimobiledevice_no_usbmuxd (Fixture *f, gconstpointer data)
 {
@@ -719,8 +879,8 @@ test_libimobiledevice_no_usbmuxd (Fixture *f, gconstpointer data)
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(MoatIosSnapshot) snapshot = NULL;
 
-  /* main() pointed libusbmuxd at a socket that does not exist. */
-  g_assert_true (g_str_has_prefix (g_getenv ("USBMUXD_SOCKET_ADDRESS"), "UNIX:/nonexistent"));
+  /* main() pointed libusbmuxd at a socket nobody listens on. */
+  g_assert_false (g_file_test (mux_socket, G_FILE_TEST_EXISTS));
   source = moat_ios_libimobiledevice_new ();
   devices = moat_ios_source_list_devices_sync (MOAT_IOS_SOURCE (source), NULL, &error);
   g_assert_null (devices);
@@ -748,10 +908,19 @@ test_libimobiledevice_no_usbmuxd (Fixture *f, gconstpointer data)
 int
 main (int argc, char **argv)
 {
+  g_autofree char *muxdir = NULL;
+  g_autofree char *mux_address = NULL;
+  int ret;
+
   g_test_init (&argc, &argv, NULL);
   /* No test here may reach a real usbmuxd: libusbmuxd reads this on each
-   * call (set before any thread starts). */
-  g_setenv ("USBMUXD_SOCKET_ADDRESS", "UNIX:/nonexistent-moat-ios-test/usbmuxd", TRUE);
+   * call, so it is set once, before any thread starts. Nothing listens
+   * there except the fake usbmuxd of one test. */
+  muxdir = g_dir_make_tmp ("moat-ios-mux-XXXXXX", NULL);
+  g_assert_nonnull (muxdir);
+  mux_socket = g_build_filename (muxdir, "usbmuxd", NULL);
+  mux_address = g_strconcat ("UNIX:", mux_socket, NULL);
+  g_setenv ("USBMUXD_SOCKET_ADDRESS", mux_address, TRUE);
 
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
   ADD ("/moat/ios/plist/types", test_plist_types);
@@ -768,6 +937,11 @@ main (int argc, char **argv)
   ADD ("/moat/ios/collect/async", test_collect_async);
   ADD ("/moat/ios/packages", test_packages);
   ADD ("/moat/ios/libimobiledevice/no-usbmuxd", test_libimobiledevice_no_usbmuxd);
+  ADD ("/moat/ios/libimobiledevice/fake-usbmuxd", test_libimobiledevice_fake_usbmuxd);
 #undef ADD
-  return g_test_run ();
+  ret = g_test_run ();
+  g_unlink (mux_socket);
+  g_rmdir (muxdir);
+  g_free (mux_socket);
+  return ret;
 }
