@@ -9,6 +9,7 @@
 
 #include "moat-activity-page.h"
 #include "moat-debug.h"
+#include "moat-devices-page.h"
 #include "moat-lists-page.h"
 #include "moat-overview-page.h"
 #include "moat-threats-page.h"
@@ -17,7 +18,7 @@
 
 /*
  * MoatWindow: the header bar with the view switcher, the Overview, Threats,
- * Activity and Lists pages, and the states around them: connecting, engine not running, store
+ * Devices, Activity and Lists pages, and the states around them: connecting, engine not running, store
  * problems. Closing it does not stop protection: moatd is its own process.
  */
 
@@ -38,6 +39,7 @@ struct _MoatWindow {
   AdwViewStack         *view_stack;
   MoatOverviewPage     *overview_page;
   MoatThreatsPage      *threats_page;
+  MoatDevicesPage      *devices_page;
   MoatActivityPage     *activity_page;
   MoatListsPage        *lists_page;
   AdwStatusPage        *engine_page;
@@ -233,6 +235,7 @@ moat_window_class_init (MoatWindowClass *klass)
 
   g_type_ensure (MOAT_TYPE_OVERVIEW_PAGE);
   g_type_ensure (MOAT_TYPE_THREATS_PAGE);
+  g_type_ensure (MOAT_TYPE_DEVICES_PAGE);
   g_type_ensure (MOAT_TYPE_ACTIVITY_PAGE);
   g_type_ensure (MOAT_TYPE_LISTS_PAGE);
 
@@ -245,6 +248,7 @@ moat_window_class_init (MoatWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MoatWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, MoatWindow, overview_page);
   gtk_widget_class_bind_template_child (widget_class, MoatWindow, threats_page);
+  gtk_widget_class_bind_template_child (widget_class, MoatWindow, devices_page);
   gtk_widget_class_bind_template_child (widget_class, MoatWindow, activity_page);
   gtk_widget_class_bind_template_child (widget_class, MoatWindow, lists_page);
   gtk_widget_class_bind_template_child (widget_class, MoatWindow, engine_page);
@@ -311,6 +315,7 @@ moat_window_set_client (MoatWindow *self,
   g_signal_connect_object (self->overview_page, "show-event",
                            G_CALLBACK (on_overview_show_event_cb), self, 0);
   moat_threats_page_set_client (self->threats_page, client);
+  moat_devices_page_set_client (self->devices_page, client);
   moat_activity_page_set_client (self->activity_page, client);
   moat_lists_page_set_client (self->lists_page, client);
 
