@@ -138,8 +138,10 @@ static const struct {
   { "key-twice", "<plist><dict><key>a</key><true/><key>a</key><false/></dict></plist>",
     "given twice" },
   { "key-no-value", "<plist><dict><key>a</key></dict></plist>", "has no value" },
-  { "value-no-key", "<plist><dict><string>a</string></dict></plist>", "where a <key> was expected" },
-  { "key-key", "<plist><dict><key>a</key><key>b</key></dict></plist>", "where a value was expected" },
+  { "value-no-key", "<plist><dict><string>a</string></dict></plist>",
+    "where a <key> was expected" },
+  { "key-key", "<plist><dict><key>a</key><key>b</key></dict></plist>",
+    "where a value was expected" },
   { "key-in-array", "<plist><array><key>a</key></array></plist>", "<key> outside a dictionary" },
   { "bad-integer", "<plist><integer>12abc</integer></plist>", "not a 64-bit integer" },
   { "huge-integer", "<plist><integer>99999999999999999999999</integer></plist>",
@@ -157,7 +159,8 @@ static const struct {
   { "entity", "<plist><string>&xxe;</string></plist>", "plist" },
   { "nul", "<plist><string>a\0b</string></plist>", "not text" },
   { "bad-utf8-name", "<plist><a\xd8" "d\x8d\xd9\x0f\xfe/></plist>", "Invalid UTF-8" },
-  { "long-name", "<plist><aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+  { "long-name", "<plist><aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "aaaaaaaaaaaaaaaaaaaaa"
     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/>"
     "</plist>", "unknown element <aaaa" },
@@ -637,7 +640,8 @@ test_collect_async (Fixture *f, gconstpointer data)
   g_clear_pointer (&d.snapshot, moat_ios_snapshot_free);
 
   g_cancellable_cancel (cancellable);
-  moat_ios_source_collect_async (MOAT_IOS_SOURCE (source), "6f1e0c9b2a3d4e5f60718293a4b5c6d7e8f90a1b",
+  moat_ios_source_collect_async (MOAT_IOS_SOURCE (source),
+                                 "6f1e0c9b2a3d4e5f60718293a4b5c6d7e8f90a1b",
                                  cancellable, collected_cb, &d);
   g_main_loop_run (loop);
   g_assert_null (d.snapshot);
@@ -786,16 +790,23 @@ fake_mux_thread (gpointer data)
             "<dict><key>DeviceList</key><array>"
             "<dict><key>DeviceID</key><integer>4</integer>"
             "<key>MessageType</key><string>Attached</string><key>Properties</key><dict>"
-            "<key>ConnectionType</key><string>Network</string><key>DeviceID</key><integer>4</integer>"
-            "<key>EscapedFullServiceName</key><string>a4:c3:37:1e:52:8f@fe80::a6c3:37ff:fe1e:528f._apple-mobdev2._tcp.local.</string>"
+            "<key>ConnectionType</key><string>Network</string>"
+            "<key>DeviceID</key><integer>4</integer>"
+            "<key>EscapedFullServiceName</key>"
+            "<string>a4:c3:37:1e:52:8f@fe80::a6c3:37ff:fe1e:528f._apple-mobdev2._tcp.local."
+            "</string>"
             "<key>InterfaceIndex</key><integer>2</integer>"
-            "<key>NetworkAddress</key><data>HB4AAAAAAAD+gAAAAAAAAKbDN//+HlKPAgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==</data>"
+            "<key>NetworkAddress</key><data>"
+            "HB4AAAAAAAD+gAAAAAAAAKbDN//+HlKPAgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+            "</data>"
             "<key>SerialNumber</key><string>" MUX_UDID "</string></dict></dict>"
             "<dict><key>DeviceID</key><integer>3</integer>"
             "<key>MessageType</key><string>Attached</string><key>Properties</key><dict>"
             "<key>ConnectionSpeed</key><integer>480000000</integer>"
             "<key>ConnectionType</key><string>USB</string><key>DeviceID</key><integer>3</integer>"
-            "<key>LocationID</key><integer>336592896</integer><key>ProductID</key><integer>4776</integer>"
+            "<key>LocationID</key><integer>336592896</integer>"
+            "<key>ProductID</key><integer>4776</integer>"
             "<key>SerialNumber</key><string>" MUX_UDID "</string>"
             "<key>USBSerialNumber</key><string>00008120001A2B3C4D5E6F01</string></dict></dict>"
             "</array></dict>" TAIL);
