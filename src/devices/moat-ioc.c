@@ -1196,26 +1196,50 @@ moat_ioc_set_match_domain (MoatIocSet *self,
   return g_steal_pointer (&out);
 }
 
-/**
- * moat_ioc_set_get_domains:
- *
- * Returns: (transfer full): every domain indicator once, sorted
- */
-GStrv
-moat_ioc_set_get_domains (MoatIocSet *self)
+static GStrv
+sorted_values (MoatIocSet  *self,
+               MoatIocKind  kind)
 {
   g_autofree const char **keys = NULL;
   guint n = 0;
   GStrv out;
 
-  g_return_val_if_fail (MOAT_IS_IOC_SET (self), NULL);
-
-  keys = (const char **) g_hash_table_get_keys_as_array (self->index[MOAT_IOC_KIND_DOMAIN], &n);
+  keys = (const char **) g_hash_table_get_keys_as_array (self->index[kind], &n);
   out = g_new0 (char *, n + 1);
   for (guint i = 0; i < n; i++)
     out[i] = g_strdup (keys[i]);
   qsort (out, n, sizeof (char *), compare_strings);
   return out;
+}
+
+/**
+ * moat_ioc_set_get_domains:
+ *
+ * Returns: (transfer full): every domain indicator once, sorted (what the
+ *   proxy blocks as category `c2`; addresses are apart, see
+ *   moat_ioc_set_get_addresses())
+ */
+GStrv
+moat_ioc_set_get_domains (MoatIocSet *self)
+{
+  g_return_val_if_fail (MOAT_IS_IOC_SET (self), NULL);
+
+  return sorted_values (self, MOAT_IOC_KIND_DOMAIN);
+}
+
+/**
+ * moat_ioc_set_get_addresses:
+ *
+ * Returns: (transfer full): every IP address indicator once, in canonical
+ *   form, sorted; bundles give C2 servers as addresses too (Amnesty's
+ *   NoviSpy bundle gives only addresses)
+ */
+GStrv
+moat_ioc_set_get_addresses (MoatIocSet *self)
+{
+  g_return_val_if_fail (MOAT_IS_IOC_SET (self), NULL);
+
+  return sorted_values (self, MOAT_IOC_KIND_IP);
 }
 
 /* The phone check */

@@ -148,6 +148,7 @@ GPtrArray  *moat_ioc_set_match_package  (MoatIocSet   *self,
 GPtrArray  *moat_ioc_set_match_domain   (MoatIocSet   *self,
                                          const char   *host);
 GStrv       moat_ioc_set_get_domains    (MoatIocSet   *self);
+GStrv       moat_ioc_set_get_addresses  (MoatIocSet   *self);
 
 /*
  * The "ioc" check of an Android phone: its packages (MoatAndroidPackage, as

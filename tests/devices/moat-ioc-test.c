@@ -318,8 +318,11 @@ test_domains (Fixture       *fixture,
     "loose.example", "report-only.example", "spy-backup.example", "spy-c2.example",
     "spy-cdn.example", "upload.spy-c2.example", NULL
   };
+  g_auto(GStrv) addresses = moat_ioc_set_get_addresses (fixture->set);
+  const char *expected_addresses[] = { "198.51.100.7", NULL };
 
   g_assert_cmpstrv (domains, expected);
+  g_assert_cmpstrv (addresses, expected_addresses);
 }
 
 static void

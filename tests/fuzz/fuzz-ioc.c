@@ -4,8 +4,8 @@
  * STIX 2.1 indicator bundles (moatctl ioc import, files dropped in by a
  * user): the input as a bundle, and as one indicator's pattern in a bundle
  * around it. A refused bundle leaves the set as it was; an accepted one
- * loads again to the same counts, each domain it gives matches itself, and
- * the phone check gives one finding with JSON evidence.
+ * loads again to the same counts, each domain and address it gives matches
+ * itself, and the phone check gives one finding with JSON evidence.
  */
 #include "config.h"
 
@@ -28,6 +28,7 @@ check_bundle (GBytes *bytes)
   g_autoptr(GPtrArray) findings = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_auto(GStrv) domains = NULL;
+  g_auto(GStrv) addresses = NULL;
   const MoatPostureFinding *f;
   guint counts[MOAT_IOC_KIND_LAST];
   guint distinct = 0;
@@ -71,6 +72,16 @@ check_bundle (GBytes *bytes)
       g_assert_cmpstr (((MoatIocIndicator *) g_ptr_array_index (m, 0))->value, ==, domains[i]);
       if (i > 0)
         g_assert_cmpint (strcmp (domains[i - 1], domains[i]), <, 0);
+    }
+
+  addresses = moat_ioc_set_get_addresses (set);
+  g_assert_cmpuint (g_strv_length (addresses), ==, counts[MOAT_IOC_KIND_IP]);
+  for (guint i = 0; addresses[i] != NULL; i++)
+    {
+      g_autoptr(GPtrArray) m = moat_ioc_set_match_domain (set, addresses[i]);
+
+      g_assert_cmpuint (m->len, >, 0);
+      g_assert_cmpstr (((MoatIocIndicator *) g_ptr_array_index (m, 0))->value, ==, addresses[i]);
     }
 
   /* A phone with the fixtures' apps. */
