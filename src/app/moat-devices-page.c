@@ -290,53 +290,61 @@ make_key (const char *serial,
   return g_strconcat (serial, "\n", check, NULL);
 }
 
-/* A row in an expander that reads as a small heading. */
+/* A part of a finding in its expander: a small heading above text that can
+ * be selected and copied (code in a fixed-width font), one label per line. */
 static GtkWidget *
-heading_row (const char *text)
+section_row (const char         *heading,
+             const char * const *lines,
+             gboolean            code)
 {
   GtkWidget *row = gtk_list_box_row_new ();
-  GtkWidget *label = gtk_label_new (text);
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  GtkWidget *title = gtk_label_new (heading);
+  g_autofree char *accessible = NULL;
+  g_autofree char *joined = g_strjoinv ("\n", (GStrv) lines);
 
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-  gtk_widget_set_margin_start (label, 12);
-  gtk_widget_set_margin_end (label, 12);
-  gtk_widget_set_margin_top (label, 12);
-  gtk_widget_set_margin_bottom (label, 4);
-  gtk_widget_add_css_class (label, "heading");
-  gtk_widget_add_css_class (row, "finding-heading");
-  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), label);
+  gtk_label_set_xalign (GTK_LABEL (title), 0);
+  gtk_label_set_wrap (GTK_LABEL (title), TRUE);
+  gtk_widget_add_css_class (title, "heading");
+  gtk_box_append (GTK_BOX (box), title);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      GtkWidget *label = gtk_label_new (lines[i]);
+
+      gtk_label_set_xalign (GTK_LABEL (label), 0);
+      gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+      gtk_label_set_wrap_mode (GTK_LABEL (label), code ? PANGO_WRAP_CHAR : PANGO_WRAP_WORD_CHAR);
+      gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+      if (code)
+        gtk_widget_add_css_class (label, "monospace");
+      gtk_box_append (GTK_BOX (box), label);
+    }
+
+  gtk_widget_set_margin_start (box, 12);
+  gtk_widget_set_margin_end (box, 12);
+  gtk_widget_set_margin_top (box, 12);
+  gtk_widget_set_margin_bottom (box, 12);
+  gtk_widget_add_css_class (row, code ? "finding-code" : "finding-text");
+  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
   gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), FALSE);
   gtk_list_box_row_set_selectable (GTK_LIST_BOX_ROW (row), FALSE);
+  /* Translators: the accessible name of a part of a finding: "Why It Matters: …" */
+  accessible = g_strdup_printf (_("%s: %s"), heading, joined);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (row),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, accessible,
+                                  -1);
   return row;
 }
 
-/* Text that can be selected and copied; code in a fixed-width font. */
 static GtkWidget *
-text_row (const char *text,
-          gboolean    code)
+section_row_text (const char *heading,
+                  const char *text,
+                  gboolean    code)
 {
-  GtkWidget *row = gtk_list_box_row_new ();
-  GtkWidget *label = gtk_label_new (text);
+  const char *lines[] = { text, NULL };
 
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-  gtk_label_set_wrap_mode (GTK_LABEL (label), code ? PANGO_WRAP_CHAR : PANGO_WRAP_WORD_CHAR);
-  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
-  gtk_widget_set_margin_start (label, 12);
-  gtk_widget_set_margin_end (label, 12);
-  gtk_widget_set_margin_top (label, 4);
-  gtk_widget_set_margin_bottom (label, 8);
-  if (code)
-    gtk_widget_add_css_class (label, "monospace");
-  gtk_widget_add_css_class (row, code ? "finding-code" : "finding-text");
-  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), label);
-  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), FALSE);
-  gtk_list_box_row_set_selectable (GTK_LIST_BOX_ROW (row), FALSE);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (row),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, text,
-                                  -1);
-  return row;
+  return section_row (heading, lines, code);
 }
 
 static GtkWidget *
@@ -514,12 +522,16 @@ actions_row (MoatDevicesPage         *self,
 {
   GtkWidget *row = gtk_list_box_row_new ();
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+  GtkWidget *title = gtk_label_new (_("Actions"));
   gboolean usable = moat_device_info_is_usable (info);
 
   gtk_widget_set_margin_start (box, 12);
   gtk_widget_set_margin_end (box, 12);
-  gtk_widget_set_margin_top (box, 6);
+  gtk_widget_set_margin_top (box, 12);
   gtk_widget_set_margin_bottom (box, 12);
+  gtk_label_set_xalign (GTK_LABEL (title), 0);
+  gtk_widget_add_css_class (title, "heading");
+  gtk_box_append (GTK_BOX (box), title);
 
   if (finding->screen != NULL && finding->screen[0] != '\0')
     {
@@ -616,42 +628,37 @@ create_finding_row (MoatDevicesPage         *self,
   gtk_widget_add_css_class (row, "finding-row");
 
   if (finding->why != NULL && finding->why[0] != '\0')
+    adw_expander_row_add_row (expander, section_row_text (_("Why It Matters"), finding->why, FALSE));
+  if (n_steps > 1)
     {
-      adw_expander_row_add_row (expander, heading_row (_("Why It Matters")));
-      adw_expander_row_add_row (expander, text_row (finding->why, FALSE));
-    }
-  if (n_steps > 0)
-    {
-      adw_expander_row_add_row (expander, heading_row (_("How to Fix")));
+      g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+      g_auto(GStrv) numbered = NULL;
+
       for (guint i = 0; i < n_steps; i++)
         {
-          g_autofree char *step = NULL;
+          /* Translators: a numbered step of a fix: "1. Open Settings" */
+          g_autofree char *step = g_strdup_printf (_("%u. %s"), i + 1, steps[i]);
 
-          if (n_steps > 1)
-            /* Translators: a numbered step of a fix: "1. Open Settings" */
-            step = g_strdup_printf (_("%u. %s"), i + 1, steps[i]);
-          else
-            step = g_strdup (steps[i]);
-          adw_expander_row_add_row (expander, text_row (step, FALSE));
+          g_strv_builder_add (builder, step);
         }
+      numbered = g_strv_builder_end (builder);
+      adw_expander_row_add_row (expander, section_row (_("How to Fix"),
+                                                       (const char * const *) numbered, FALSE));
+    }
+  else if (n_steps == 1)
+    {
+      adw_expander_row_add_row (expander, section_row (_("How to Fix"),
+                                                       (const char * const *) steps, FALSE));
     }
   if (g_strcmp0 (info->platform, "ios") != 0 &&
       ((finding->screen != NULL && finding->screen[0] != '\0') ||
        (finding->packages != NULL && finding->packages[0] != NULL)))
-    {
-      adw_expander_row_add_row (expander, heading_row (_("Actions")));
-      adw_expander_row_add_row (expander, actions_row (self, info, finding));
-    }
-  if (evidence[0] != '\0' && g_strcmp0 (evidence, "{}") != 0)
-    {
-      adw_expander_row_add_row (expander, heading_row (_("Evidence")));
-      adw_expander_row_add_row (expander, text_row (evidence, TRUE));
-    }
+    adw_expander_row_add_row (expander, actions_row (self, info, finding));
+  if (evidence[0] != '\0')
+    adw_expander_row_add_row (expander, section_row_text (_("Evidence"), evidence, TRUE));
   if (finding->command != NULL && finding->command[0] != '\0')
-    {
-      adw_expander_row_add_row (expander, heading_row (_("Command on the Phone")));
-      adw_expander_row_add_row (expander, text_row (finding->command, TRUE));
-    }
+    adw_expander_row_add_row (expander, section_row_text (_("Command on the Phone"),
+                                                          finding->command, TRUE));
 
   adw_expander_row_set_expanded (expander, g_hash_table_contains (self->expanded, key));
   g_object_set_data_full (G_OBJECT (row), "moat-finding-key", g_steal_pointer (&key), g_free);
