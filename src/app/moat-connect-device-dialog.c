@@ -181,6 +181,8 @@ moat_connect_device_dialog_init (MoatConnectDeviceDialog *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   update_connect_button (self);
+  /* Type the address straight away. */
+  gtk_widget_grab_focus (GTK_WIDGET (self->address_row));
 }
 
 MoatConnectDeviceDialog *

@@ -192,6 +192,12 @@ def run(desktop, phone, out_dir):
         d = our_device()
         return d if d is not None and d[5] in ("ready", "error") and d[9] > 0 else None
 
+    def in_window(nodes):
+        """The nodes inside the window: a folded AdwLeaflet keeps its hidden
+        pane mapped beside the window."""
+        w = desktop.window_geometry(wid)[2]
+        return [n for n in nodes if 0 <= a11y.center(n)[0] < w]
+
     def open_devices_tab():
         tabs = wait_for("the Devices switcher", lambda: a11y.find(name="Devices", role="page tab"))
         a11y.click(tabs[-1], desktop, wid)
@@ -255,14 +261,15 @@ def run(desktop, phone, out_dir):
     check("Check Again checks the phone again", check_again)
 
     def connect_error_inline():
-        menu = wait_for("the page's menu",
-                        lambda: a11y.find(name="Phone Actions", role="toggle button") or
-                        a11y.find(name="Phone Actions", role="push button"))[0]
+        menu = wait_for("the page's menu", lambda: in_window(a11y.find(name="Phone Actions")))[0]
         a11y.click(menu, desktop, wid)
         item = wait_for("Connect Over Wi-Fi…", lambda: [
             n for n in a11y.find(role="menu item") if "Connect Over" in (n.get_name() or "")])[0]
-        a11y.click(item, desktop, wid)
+        # A popover is a window of its own: its coordinates are not the main window's.
+        a11y.click(item)
         dialog = wait_for("the dialog", lambda: desktop.window_id("^Connect Over Wi-Fi$"))
+        time.sleep(0.5)
+        desktop.xdotool("windowfocus", "--sync", dialog)
         desktop.xdotool("type", "--delay", "20", f"127.0.0.1:{free_port(odd=True)}")
         desktop.xdotool("key", "Return")
         label = wait_for("adb's error in the dialog", lambda: [
@@ -333,16 +340,18 @@ def run(desktop, phone, out_dir):
         wait_for("a 360 px window", lambda: desktop.window_geometry(wid)[2] == 360)
         time.sleep(1.0)
         # Folded: the list, or the phone with a way back to it.
-        back = a11y.find(name="Back", role="push button")
+        back = in_window(a11y.find(name="Back", role="push button"))
         if back:
             a11y.click(back[0], desktop, wid)
         model = state["device"][2]
-        row = wait_for("the phone's row", lambda: a11y.find(name=model, role="label"))[0]
+        row = wait_for("the phone's row",
+                       lambda: in_window(a11y.find(name=model, role="label")))[0]
         time.sleep(0.8)
         desktop.screenshot(os.path.join(out_dir, "devices-360.png"), wid)
         a11y.click(row, desktop, wid)
-        wait_for("the way back", lambda: a11y.find(name="Back", role="push button"))
-        wait_for("the phone's findings", lambda: a11y.find(name=state["first"][4], role="label"))
+        wait_for("the way back", lambda: in_window(a11y.find(name="Back", role="push button")))
+        wait_for("the phone's findings",
+                 lambda: in_window(a11y.find(name=state["first"][4], role="label")))
         time.sleep(0.8)
         desktop.screenshot(os.path.join(out_dir, "devices-360-detail.png"), wid)
         assert desktop.window_geometry(wid)[2] == 360, "the Devices page needs more than 360 px"
