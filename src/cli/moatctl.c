@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include "moat-cli-devices.h"
 #include "moat-cli-lists.h"
 #include "moat-cli-output.h"
 #include "moat-cli-time.h"
@@ -43,6 +44,9 @@ typedef enum {
   COMMAND_POLICY,
   COMMAND_THREATS,
   COMMAND_SCAN,
+  COMMAND_DEVICES,
+  COMMAND_DEVICE,
+  COMMAND_CONNECT,
 } Command;
 
 typedef struct {
@@ -58,6 +62,7 @@ typedef struct {
   char            *category;    /* lists add --category */
   char            *name;        /* lists add --name */
   gboolean         remove;      /* allow/block --remove */
+  gboolean         yes;         /* device …: do not ask */
   gboolean         json;
   gboolean         follow;
   guint            limit;       /* 0: all */
@@ -103,6 +108,12 @@ help_text (void)
            "  moatctl [--json] protected [--remove] [HOST]\n"
            "  moatctl [--json] threats\n"
            "  moatctl [--json] scan\n"
+           "  moatctl [--json] devices\n"
+           "  moatctl [--json] device SERIAL posture|check\n"
+           "  moatctl device SERIAL protect on|off [--yes]\n"
+           "  moatctl device SERIAL stop-app|disable-app|enable-app PACKAGE [--yes]\n"
+           "  moatctl device SERIAL open-settings SCREEN\n"
+           "  moatctl connect ADDRESS\n"
            "  moatctl [--json] policy check FILE\n"
            "  moatctl policy load FILE\n"
            "  moatctl [--json] policy show\n"
@@ -136,6 +147,21 @@ help_text (void)
            "  scan              Check the network for attacks now and print what each\n"
            "                    check saw: TLS interception, a new root CA, DNS\n"
            "                    hijacking, SSL stripping, ARP spoofing, Wi-Fi and VPN.\n"
+           "  devices           The phones: each with its connection (USB or Wi-Fi), its\n"
+           "                    risk level, and what to do on the phone when it is not\n"
+           "                    allowed or not answering.\n"
+           "  device            One phone. posture: every check with its result, why it\n"
+           "                    matters, how to fix it and the evidence; check: check it\n"
+           "                    again first; protect on: send its web traffic through\n"
+           "                    this computer's filter (off, or unplugging it, puts its\n"
+           "                    settings back exactly); stop-app, disable-app, enable-app:\n"
+           "                    an app the checks name; open-settings: open a settings\n"
+           "                    screen on the phone (security, developer, apps, vpn,\n"
+           "                    wifi, accessibility, lock). Changes ask first, unless\n"
+           "                    --yes.\n"
+           "  connect           Connect to a phone over Wi-Fi: ADDRESS is host[:port] of\n"
+           "                    a phone listening for adb (after adb tcpip, or paired for\n"
+           "                    wireless debugging).\n"
            "  policy            Which threat gets which response. check: whether Moat\n"
            "                    would accept the policy FILE, and if not, the line and\n"
            "                    the reason (needs no moatd); load: put FILE in force,\n"
@@ -156,6 +182,7 @@ help_text (void)
            "  -f, --follow      Then keep printing new events as they are recorded, each\n"
            "                    once, until interrupted. With --json, one JSON object per\n"
            "                    line (JSON Lines).\n"
+           "  -y, --yes         Change the phone without asking first.\n"
            "  -h, --help        Show this help.\n"
            "  --version         Show the version.\n"
            "\n"
@@ -181,7 +208,8 @@ help_text (void)
            "  moatctl events --follow --json | jq -r .subject\n"
            "  moatctl check http://internetbadguys.com/login\n"
            "  moatctl lists add https://example.org/list.txt --category malware\n"
-           "  moatctl allow intranet.example.com\n");
+           "  moatctl allow intranet.example.com\n"
+           "  moatctl device 192.168.1.20:5555 posture\n");
 }
 
 /* Every failure is one sentence on stderr. */
@@ -848,6 +876,181 @@ threats_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   call (ctl, "GetResponses", NULL, responses_cb);
 }
 
+/* ---- phones ---- */
+
+static void
+devices_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Ctl *ctl = user_data;
+  g_autoptr(GVariant) reply = call_finish (ctl, result);
+  g_autoptr(GVariant) devices = NULL;
+
+  if (reply == NULL)
+    return;
+  devices = g_variant_get_child_value (reply, 0);
+  if (ctl->json)
+    {
+      g_autoptr(JsonNode) node = moat_cli_devices_to_json (devices);
+
+      print_json (node);
+    }
+  else
+    {
+      g_autoptr(GString) out = g_string_new (NULL);
+
+      moat_cli_append_devices (out, devices);
+      write_out (out->str);
+    }
+  done (ctl);
+}
+
+static void
+posture_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Ctl *ctl = user_data;
+  g_autoptr(GVariant) reply = call_finish (ctl, result);
+  g_autoptr(GVariant) findings = NULL;
+
+  if (reply == NULL)
+    return;
+  findings = g_variant_get_child_value (reply, 0);
+  if (ctl->json)
+    {
+      g_autoptr(JsonNode) node = moat_cli_posture_to_json (findings);
+
+      print_json (node);
+    }
+  else
+    {
+      g_autoptr(GString) out = g_string_new (NULL);
+
+      moat_cli_append_posture (out, findings);
+      write_out (out->str);
+    }
+  done (ctl);
+}
+
+static void
+device_checked_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Ctl *ctl = user_data;
+  g_autoptr(GVariant) reply = call_finish (ctl, result);
+
+  if (reply == NULL)
+    return;
+  call (ctl, "GetDevicePosture", g_variant_new ("(s)", ctl->args[0]), posture_cb);
+}
+
+static void
+device_changed_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Ctl *ctl = user_data;
+  g_autoptr(GVariant) reply = call_finish (ctl, result);
+  const char *message = NULL;
+
+  if (reply == NULL)
+    return;
+  if (g_variant_is_of_type (reply, G_VARIANT_TYPE ("(s)")))
+    g_variant_get (reply, "(&s)", &message);
+  else if (g_str_equal (ctl->args[1], "protect"))
+    message = g_str_equal (ctl->args[2], "on")
+              ? _("The phone’s web traffic now goes through Moat’s filter.")
+              : _("The phone’s proxy setting is back as it was.");
+  if (message != NULL)
+    {
+      write_out (message);
+      write_out ("\n");
+    }
+  done (ctl);
+}
+
+static void
+connect_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Ctl *ctl = user_data;
+  g_autoptr(GVariant) reply = call_finish (ctl, result);
+  const char *serial;
+  g_autofree char *text = NULL;
+
+  if (reply == NULL)
+    return;
+  g_variant_get (reply, "(&s)", &serial);
+  text = g_strdup_printf (_("Connected to %s. See it with “moatctl devices”.\n"), serial);
+  write_out (text);
+  done (ctl);
+}
+
+/* Asks on the terminal; without one, only --yes changes a phone. */
+static gboolean
+confirm (Ctl *ctl, const char *question)
+{
+  char answer[16] = "";
+
+  if (ctl->yes)
+    return TRUE;
+  if (!isatty (STDIN_FILENO))
+    {
+      fail (ctl, EXIT_USAGE, _("This changes the phone: add --yes to go ahead"));
+      return FALSE;
+    }
+  g_printerr ("%s %s ", question, _("[y/N]"));
+  if (fgets (answer, sizeof answer, stdin) == NULL ||
+      (answer[0] != 'y' && answer[0] != 'Y'))
+    {
+      fail (ctl, EXIT_FAILURE, _("Nothing was changed"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+run_device (Ctl *ctl)
+{
+  const char *serial = ctl->args[0];
+  const char *verb = ctl->args[1];
+  g_autofree char *question = NULL;
+
+  if (g_str_equal (verb, "posture"))
+    {
+      call (ctl, "GetDevicePosture", g_variant_new ("(s)", serial), posture_cb);
+      return;
+    }
+  if (g_str_equal (verb, "check"))
+    {
+      if (!ctl->json && isatty (STDERR_FILENO))
+        g_printerr ("%s", _("Checking the phone…\n"));
+      call (ctl, "CheckDevice", g_variant_new ("(s)", serial), device_checked_cb);
+      return;
+    }
+  if (g_str_equal (verb, "protect"))
+    {
+      gboolean on = g_str_equal (ctl->args[2], "on");
+
+      if (on)
+        {
+          question = g_strdup_printf (_("Send the web traffic of %s through this computer’s "
+                                        "filter? Moat sets the phone’s HTTP proxy and a port "
+                                        "forward, and puts both back when you turn it off or "
+                                        "unplug the phone."), serial);
+          if (!confirm (ctl, question))
+            return;
+        }
+      call (ctl, "SetDeviceRouting", g_variant_new ("(sb)", serial, on), device_changed_cb);
+      return;
+    }
+  if (g_str_equal (verb, "stop-app"))
+    question = g_strdup_printf (_("Stop %s on %s?"), ctl->args[2], serial);
+  else if (g_str_equal (verb, "disable-app"))
+    question = g_strdup_printf (_("Disable %s on %s? It stays installed but cannot run until "
+                                  "it is enabled again."), ctl->args[2], serial);
+  if (question != NULL && !confirm (ctl, question))
+    return;
+  call (ctl, "DeviceAction",
+        g_variant_new ("(sss)", serial,
+                       g_str_equal (verb, "stop-app") ? "force-stop" : verb, ctl->args[2]),
+        device_changed_cb);
+}
+
 static void
 run_command (Ctl *ctl)
 {
@@ -884,6 +1087,15 @@ run_command (Ctl *ctl)
       else
         call (ctl, "SetProtectComputer", g_variant_new ("(b)", g_str_equal (ctl->args[0], "on")),
               set_protect_cb);
+      break;
+    case COMMAND_DEVICES:
+      call (ctl, "GetDevices", NULL, devices_cb);
+      break;
+    case COMMAND_DEVICE:
+      run_device (ctl);
+      break;
+    case COMMAND_CONNECT:
+      call (ctl, "ConnectDevice", g_variant_new ("(s)", ctl->args[0]), connect_cb);
       break;
     case COMMAND_EVENTS:
     default:
@@ -1231,6 +1443,7 @@ typedef struct {
   char     *category;
   char     *name;
   gboolean  remove;
+  gboolean  yes;
 } Options;
 
 static void
@@ -1338,6 +1551,7 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
     { "category", 'c', 0, G_OPTION_ARG_STRING, &o.category, NULL, NULL },
     { "name", 0, 0, G_OPTION_ARG_STRING, &o.name, NULL, NULL },
     { "remove", 'r', 0, G_OPTION_ARG_NONE, &o.remove, NULL, NULL },
+    { "yes", 'y', 0, G_OPTION_ARG_NONE, &o.yes, NULL, NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -1369,7 +1583,7 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
     {
       fail (ctl, EXIT_USAGE,
             _("No command given: use status, events, check, lists, allow, block, protect, "
-              "protected, threats or policy"));
+              "protected, threats, scan, devices, device, connect or policy"));
       goto out;
     }
   command = (*argv)[1];
@@ -1395,11 +1609,17 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
     ctl->command = COMMAND_THREATS;
   else if (g_str_equal (command, "scan"))
     ctl->command = COMMAND_SCAN;
+  else if (g_str_equal (command, "devices"))
+    ctl->command = COMMAND_DEVICES;
+  else if (g_str_equal (command, "device"))
+    ctl->command = COMMAND_DEVICE;
+  else if (g_str_equal (command, "connect"))
+    ctl->command = COMMAND_CONNECT;
   else
     {
       fail (ctl, EXIT_USAGE,
             _("“%s” is not a command: use status, events, check, lists, allow, block, protect, "
-              "protected, threats, scan or policy"),
+              "protected, threats, scan, devices, device, connect or policy"),
             command);
       goto out;
     }
@@ -1421,6 +1641,12 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
       fail (ctl, EXIT_USAGE, _("--category and --name belong to “lists add”"));
       goto out;
     }
+  if (o.yes && ctl->command != COMMAND_DEVICE)
+    {
+      fail (ctl, EXIT_USAGE, _("--yes belongs to “device”"));
+      goto out;
+    }
+  ctl->yes = o.yes;
   if (o.remove && ctl->command != COMMAND_ALLOW && ctl->command != COMMAND_BLOCK &&
       ctl->command != COMMAND_PROTECTED)
     {
@@ -1434,6 +1660,7 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
     case COMMAND_EVENTS:
     case COMMAND_THREATS:
     case COMMAND_SCAN:
+    case COMMAND_DEVICES:
       if (n_args > 0)
         {
           fail (ctl, EXIT_USAGE, _("Unexpected argument “%s”"), ctl->args[0]);
@@ -1504,6 +1731,27 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
           goto out;
         }
       break;
+    case COMMAND_CONNECT:
+      if (n_args != 1)
+        {
+          fail (ctl, EXIT_USAGE, _("“connect” takes a phone’s address, host[:port]"));
+          goto out;
+        }
+      break;
+    case COMMAND_DEVICE:
+      if ((n_args == 2 && (g_str_equal (ctl->args[1], "posture") ||
+                           g_str_equal (ctl->args[1], "check"))) ||
+          (n_args == 3 && g_str_equal (ctl->args[1], "protect") &&
+           (g_str_equal (ctl->args[2], "on") || g_str_equal (ctl->args[2], "off"))) ||
+          (n_args == 3 && (g_str_equal (ctl->args[1], "stop-app") ||
+                           g_str_equal (ctl->args[1], "disable-app") ||
+                           g_str_equal (ctl->args[1], "enable-app") ||
+                           g_str_equal (ctl->args[1], "open-settings"))))
+        break;
+      fail (ctl, EXIT_USAGE, _("Use “device SERIAL posture|check”, “device SERIAL protect "
+                               "on|off”, “device SERIAL stop-app|disable-app|enable-app "
+                               "PACKAGE” or “device SERIAL open-settings SCREEN”"));
+      goto out;
     default:
       g_assert_not_reached ();
     }

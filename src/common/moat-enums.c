@@ -169,6 +169,8 @@ static const struct {
   { "content.scam",             N_("Scam") },
   { "content.tracker",          N_("Tracker") },
   { "content.unwanted",         N_("Unwanted content") },
+  { "moat.device_action",       N_("Action on a phone") },
+  { "moat.device_routing",      N_("Phone traffic through Moat") },
   { "moat.policy_block",        N_("Cut off by the threat policy") },
   { "moat.protected_resource",  N_("Protected resource held back") },
   { "moat.response_restored",   N_("Protection actions after a restart") },
@@ -192,7 +194,7 @@ static const struct {
   { "os.unencrypted",           N_("Storage not encrypted") },
   { "os.unknown_sources",       N_("Unknown sources allowed") },
   { "os.unlocked_bootloader",   N_("Unlocked bootloader") },
-  { "os.unsupported_version",   N_("Android version without updates") },
+  { "os.unsupported_version",   N_("System version without updates") },
   { "os.verified_boot",         N_("System not verified") },
   { "os.verifier_off",          N_("Play Protect off") },
 };

@@ -885,6 +885,219 @@ on_engine_threats_changed_cb (MoatEngine *engine,
     moat_dbus_moat1_emit_threats_changed (self->skeleton);
 }
 
+/* ---- phones ---- */
+
+static void
+devices_listed_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(Call) call = user_data;
+  g_autoptr(GPtrArray) devices = NULL;
+  GVariantBuilder builder;
+
+  moat_device_manager_wait_listed_finish (MOAT_DEVICE_MANAGER (object), result, NULL);
+  devices = moat_device_manager_get_devices (MOAT_DEVICE_MANAGER (object));
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(ssssssssbx)"));
+  for (guint i = 0; i < devices->len; i++)
+    {
+      const MoatDeviceInfo *d = g_ptr_array_index (devices, i);
+
+      g_variant_builder_add (&builder, "(ssssssssbx)", d->serial, d->platform, d->model, d->os,
+                             d->connection, d->state, d->risk, d->message, d->routing,
+                             d->checked);
+    }
+  moat_dbus_moat1_complete_get_devices (call->self->skeleton, g_steal_pointer (&call->invocation),
+                                        g_variant_builder_end (&builder));
+}
+
+static gboolean
+on_handle_get_devices_cb (MoatDBusMoat1         *skeleton,
+                          GDBusMethodInvocation *invocation,
+                          MoatDaemon            *self)
+{
+  Call *call = call_begin (self, invocation);
+
+  if (call == NULL)
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  moat_device_manager_wait_listed_async (moat_engine_get_devices (self->engine),
+                                         devices_listed_cb, call);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_handle_get_device_posture_cb (MoatDBusMoat1         *skeleton,
+                                 GDBusMethodInvocation *invocation,
+                                 const char            *serial,
+                                 MoatDaemon            *self)
+{
+  GError *error = NULL;
+  g_autoptr(GPtrArray) findings = moat_device_manager_get_posture (
+    moat_engine_get_devices (self->engine), serial, &error);
+  GVariantBuilder builder;
+
+  if (findings == NULL)
+    {
+      return_error (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(ssssssssasss)"));
+  for (guint i = 0; i < findings->len; i++)
+    {
+      const MoatDeviceFinding *f = g_ptr_array_index (findings, i);
+
+      g_variant_builder_add (&builder, "(ssssssss^asss)", f->check, f->result, f->threat,
+                             f->severity, f->summary, f->why, f->fix, f->screen, f->packages,
+                             f->evidence, f->command);
+    }
+  moat_dbus_moat1_complete_get_device_posture (skeleton, invocation,
+                                               g_variant_builder_end (&builder));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+device_checked_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(Call) call = user_data;
+  GError *error = NULL;
+
+  if (!moat_device_manager_check_finish (MOAT_DEVICE_MANAGER (object), result, &error))
+    {
+      call_return_error (call, error);
+      return;
+    }
+  moat_dbus_moat1_complete_check_device (call->self->skeleton,
+                                         g_steal_pointer (&call->invocation));
+}
+
+static gboolean
+on_handle_check_device_cb (MoatDBusMoat1         *skeleton,
+                           GDBusMethodInvocation *invocation,
+                           const char            *serial,
+                           MoatDaemon            *self)
+{
+  Call *call = call_begin (self, invocation);
+
+  if (call == NULL)
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  moat_device_manager_check_async (moat_engine_get_devices (self->engine), serial,
+                                   self->cancellable, device_checked_cb, call);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+device_connected_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(Call) call = user_data;
+  GError *error = NULL;
+  g_autofree char *serial = moat_device_manager_connect_finish (MOAT_DEVICE_MANAGER (object),
+                                                                result, &error);
+
+  if (serial == NULL)
+    {
+      call_return_error (call, error);
+      return;
+    }
+  moat_dbus_moat1_complete_connect_device (call->self->skeleton,
+                                           g_steal_pointer (&call->invocation), serial);
+}
+
+static gboolean
+on_handle_connect_device_cb (MoatDBusMoat1         *skeleton,
+                             GDBusMethodInvocation *invocation,
+                             const char            *address,
+                             MoatDaemon            *self)
+{
+  Call *call = call_begin (self, invocation);
+
+  if (call == NULL)
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  moat_device_manager_connect_async (moat_engine_get_devices (self->engine), address,
+                                     self->cancellable, device_connected_cb, call);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+device_routed_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(Call) call = user_data;
+  GError *error = NULL;
+
+  if (!moat_device_manager_set_routing_finish (MOAT_DEVICE_MANAGER (object), result, &error))
+    {
+      call_return_error (call, error);
+      return;
+    }
+  moat_dbus_moat1_complete_set_device_routing (call->self->skeleton,
+                                               g_steal_pointer (&call->invocation));
+}
+
+static gboolean
+on_handle_set_device_routing_cb (MoatDBusMoat1         *skeleton,
+                                 GDBusMethodInvocation *invocation,
+                                 const char            *serial,
+                                 gboolean               enabled,
+                                 MoatDaemon            *self)
+{
+  Call *call = call_begin (self, invocation);
+
+  if (call == NULL)
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  moat_device_manager_set_routing_async (moat_engine_get_devices (self->engine), serial,
+                                         enabled, self->cancellable, device_routed_cb, call);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+device_action_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(Call) call = user_data;
+  GError *error = NULL;
+  g_autofree char *message = moat_device_manager_action_finish (MOAT_DEVICE_MANAGER (object),
+                                                                result, &error);
+
+  if (message == NULL)
+    {
+      call_return_error (call, error);
+      return;
+    }
+  moat_dbus_moat1_complete_device_action (call->self->skeleton,
+                                          g_steal_pointer (&call->invocation), message);
+}
+
+static gboolean
+on_handle_device_action_cb (MoatDBusMoat1         *skeleton,
+                            GDBusMethodInvocation *invocation,
+                            const char            *serial,
+                            const char            *action,
+                            const char            *target,
+                            MoatDaemon            *self)
+{
+  Call *call = call_begin (self, invocation);
+
+  if (call == NULL)
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  moat_device_manager_action_async (moat_engine_get_devices (self->engine), serial, action,
+                                    target, self->cancellable, device_action_cb, call);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+on_devices_changed_cb (MoatDeviceManager *devices,
+                       MoatDaemon        *self)
+{
+  if (self->exported)
+    moat_dbus_moat1_emit_devices_changed (self->skeleton);
+}
+
 #if MOAT_ENABLE_TEST_API
 static gboolean
 on_handle_raise_threat_cb (MoatDBusMoat1Testing  *testing,
@@ -1135,6 +1348,20 @@ moat_daemon_new (MoatEngine *engine)
                           "safe-since", G_BINDING_SYNC_CREATE);
   g_signal_connect (self->skeleton, "handle-get-threats", G_CALLBACK (on_handle_get_threats_cb),
                     self);
+  g_signal_connect (self->skeleton, "handle-get-devices", G_CALLBACK (on_handle_get_devices_cb),
+                    self);
+  g_signal_connect (self->skeleton, "handle-get-device-posture",
+                    G_CALLBACK (on_handle_get_device_posture_cb), self);
+  g_signal_connect (self->skeleton, "handle-check-device",
+                    G_CALLBACK (on_handle_check_device_cb), self);
+  g_signal_connect (self->skeleton, "handle-connect-device",
+                    G_CALLBACK (on_handle_connect_device_cb), self);
+  g_signal_connect (self->skeleton, "handle-set-device-routing",
+                    G_CALLBACK (on_handle_set_device_routing_cb), self);
+  g_signal_connect (self->skeleton, "handle-device-action",
+                    G_CALLBACK (on_handle_device_action_cb), self);
+  g_signal_connect_object (moat_engine_get_devices (engine), "changed",
+                           G_CALLBACK (on_devices_changed_cb), self, 0);
 
   g_object_bind_property (engine, "protect-computer", self->skeleton, "protect-computer",
                           G_BINDING_SYNC_CREATE);

@@ -33,7 +33,14 @@ struct _MoatAdbClient
   guint              track_retry_ms;
   guint              track_retry_id;
   gboolean           track_had_devices;
+  char              *track_signature;   /* serial and state of each, as last emitted */
+  guint              track_poll_id;
+  gboolean           track_polling;
 };
+
+/* adb 29 does not tell trackers when a Wi-Fi phone it keeps trying to reach
+ * goes offline: the list is also read this often while tracking. */
+#define TRACK_POLL_MS 3000
 
 G_DEFINE_FINAL_TYPE (MoatAdbClient, moat_adb_client, G_TYPE_OBJECT)
 
@@ -47,6 +54,7 @@ static guint signals[N_SIGNALS];
 typedef enum {
   OP_QUERY,
   OP_SHELL,
+  OP_DEVICE,
 } OpKind;
 
 typedef enum {
@@ -76,6 +84,7 @@ typedef struct {
   guint               length;
   guint8             *buffer;
   MoatShellV2Decoder *decoder;
+  GByteArray         *answer;          /* OP_DEVICE: everything until EOF */
 } Op;
 
 static void op_connect (GTask *task);
@@ -106,6 +115,7 @@ op_free (Op *op)
   g_clear_object (&op->cancellable);
   g_free (op->buffer);
   g_clear_pointer (&op->decoder, moat_shell_v2_decoder_free);
+  g_clear_pointer (&op->answer, g_byte_array_unref);
   g_free (op);
 }
 
@@ -137,6 +147,9 @@ op_fail (GTask *task, GError *error)
   g_task_return_error (task, error);
 }
 
+/* A device service's whole answer (reverse:, tcpip:) is short. */
+#define DEVICE_ANSWER_MAX (64 * 1024)
+
 static GInputStream *
 op_input (Op *op)
 {
@@ -156,6 +169,24 @@ stream_read_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   if (n < 0)
     {
       op_fail (task, g_steal_pointer (&error));
+      return;
+    }
+  if (op->kind == OP_DEVICE)
+    {
+      if (n == 0)
+        {
+          g_task_return_pointer (task, g_byte_array_free_to_bytes (g_steal_pointer (&op->answer)),
+                                 (GDestroyNotify) g_bytes_unref);
+          return;
+        }
+      if (op->answer->len + (gsize) n > DEVICE_ANSWER_MAX)
+        {
+          g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                                   _("The phone's answer to “%s” is too long"), op->what);
+          return;
+        }
+      g_byte_array_append (op->answer, op->buffer, (guint) n);
+      read_stream (g_steal_pointer (&task));
       return;
     }
   if (n == 0)
@@ -278,11 +309,14 @@ status_read_cb (GObject *object, GAsyncResult *result, gpointer user_data)
       op_send (g_steal_pointer (&task), op->service, STEP_SERVICE);
       return;
     case STEP_SERVICE:
-      if (op->kind == OP_SHELL)
+      if (op->kind == OP_SHELL || op->kind == OP_DEVICE)
         {
           op->step = STEP_STREAM;
           op->buffer = g_malloc (64 * 1024);
-          op->decoder = moat_shell_v2_decoder_new (MOAT_ADB_DEFAULT_MAX_OUTPUT);
+          if (op->kind == OP_SHELL)
+            op->decoder = moat_shell_v2_decoder_new (MOAT_ADB_DEFAULT_MAX_OUTPUT);
+          else
+            op->answer = g_byte_array_new ();
           read_stream (g_steal_pointer (&task));
           return;
         }
@@ -457,6 +491,62 @@ static void track_connect (MoatAdbClient *self);
 static void track_read_head (MoatAdbClient *self);
 static gboolean track_retry_cb (gpointer user_data);
 
+static char *
+devices_signature (GPtrArray *devices)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < devices->len; i++)
+    {
+      const MoatAdbDevice *d = g_ptr_array_index (devices, i);
+
+      g_string_append_printf (s, "%s\t%s\n", d->serial, d->state);
+    }
+  return g_string_free (s, FALSE);
+}
+
+static void
+track_polled_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(MoatAdbClient) self = user_data;
+  g_autoptr(GBytes) list = moat_adb_client_query_finish (self, result, NULL);
+  g_autoptr(GPtrArray) devices = NULL;
+  g_autofree char *signature = NULL;
+
+  self->track_polling = FALSE;
+  if (list == NULL || self->track_cancellable == NULL ||
+      g_cancellable_is_cancelled (self->track_cancellable) || self->track_connection == NULL)
+    return;
+  devices = moat_adb_parse_devices (g_bytes_get_data (list, NULL), g_bytes_get_size (list),
+                                    NULL);
+  if (devices == NULL)
+    return;
+  signature = devices_signature (devices);
+  if (g_strcmp0 (signature, self->track_signature) == 0)
+    return;
+  g_debug ("adb on port %u changed its list without telling", self->port);
+  g_free (self->track_signature);
+  self->track_signature = g_steal_pointer (&signature);
+  self->track_had_devices = devices->len > 0;
+  g_signal_emit (self, signals[SIGNAL_DEVICES_CHANGED], 0, devices);
+}
+
+static gboolean
+track_poll_cb (gpointer user_data)
+{
+  MoatAdbClient *self = user_data;
+
+  /* Only while the tracking connection is up: otherwise a poll would start
+   * the server again. */
+  if (!self->track_polling && self->track_connection != NULL)
+    {
+      self->track_polling = TRUE;
+      moat_adb_client_query_async (self, "host:devices-l", self->track_cancellable,
+                                   track_polled_cb, g_object_ref (self));
+    }
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 track_lost (MoatAdbClient *self, const char *why)
 {
@@ -474,6 +564,7 @@ track_lost (MoatAdbClient *self, const char *why)
       /* The server is gone: so are its devices, as far as anyone can tell. */
       none = g_ptr_array_new_with_free_func ((GDestroyNotify) moat_adb_device_free);
       self->track_had_devices = FALSE;
+      g_clear_pointer (&self->track_signature, g_free);
       g_signal_emit (self, signals[SIGNAL_DEVICES_CHANGED], 0, none);
     }
   g_clear_handle_id (&self->track_retry_id, g_source_remove);
@@ -503,6 +594,8 @@ track_data_cb (GObject *object, GAsyncResult *result, gpointer user_data)
     }
   self->track_retry_ms = TRACK_RETRY_MIN_MS;
   self->track_had_devices = devices->len > 0;
+  g_free (self->track_signature);
+  self->track_signature = devices_signature (devices);
   g_signal_emit (self, signals[SIGNAL_DEVICES_CHANGED], 0, devices);
   track_read_head (self);
 }
@@ -634,6 +727,7 @@ moat_adb_client_start_tracking (MoatAdbClient *self)
     return;
   self->track_cancellable = g_cancellable_new ();
   self->track_retry_ms = TRACK_RETRY_MIN_MS;
+  self->track_poll_id = g_timeout_add (TRACK_POLL_MS, track_poll_cb, self);
   track_connect (self);
 }
 
@@ -647,6 +741,8 @@ moat_adb_client_stop_tracking (MoatAdbClient *self)
   g_cancellable_cancel (self->track_cancellable);
   g_clear_object (&self->track_cancellable);
   g_clear_handle_id (&self->track_retry_id, g_source_remove);
+  g_clear_handle_id (&self->track_poll_id, g_source_remove);
+  g_clear_pointer (&self->track_signature, g_free);
   if (self->track_connection != NULL)
     g_io_stream_close (G_IO_STREAM (self->track_connection), NULL, NULL);
   g_clear_object (&self->track_connection);
@@ -789,6 +885,47 @@ MoatAdbShellResult *
 moat_adb_client_shell_finish (MoatAdbClient  *self,
                               GAsyncResult   *result,
                               GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * moat_adb_client_device_service_async:
+ * @serial: the device
+ * @service: a device service such as "reverse:forward:tcp:8118;tcp:8118"
+ *   or "tcpip:5555"
+ * @timeout_ms: 0 for MOAT_ADB_DEFAULT_TIMEOUT_MS
+ *
+ * Opens @service on the device and reads its whole answer, until the
+ * device closes the stream.
+ */
+void
+moat_adb_client_device_service_async (MoatAdbClient       *self,
+                                      const char          *serial,
+                                      const char          *service,
+                                      guint                timeout_ms,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  g_return_if_fail (MOAT_IS_ADB_CLIENT (self));
+  g_return_if_fail (serial != NULL && service != NULL);
+
+  op_start (self, OP_DEVICE, serial, service, timeout_ms, cancellable,
+            moat_adb_client_device_service_async, callback, user_data);
+}
+
+/**
+ * moat_adb_client_device_service_finish:
+ *
+ * Returns: (transfer full): the device's answer as it sent it (for
+ *   `reverse:` "OKAY", or "FAIL" and a length-prefixed reason)
+ */
+GBytes *
+moat_adb_client_device_service_finish (MoatAdbClient  *self,
+                                       GAsyncResult   *result,
+                                       GError        **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);

@@ -68,6 +68,17 @@ MoatAdbShellResult *moat_adb_client_shell_finish (MoatAdbClient  *self,
                                                   GAsyncResult   *result,
                                                   GError        **error);
 
+void           moat_adb_client_device_service_async  (MoatAdbClient       *self,
+                                                      const char          *serial,
+                                                      const char          *service,
+                                                      guint                timeout_ms,
+                                                      GCancellable        *cancellable,
+                                                      GAsyncReadyCallback  callback,
+                                                      gpointer             user_data);
+GBytes        *moat_adb_client_device_service_finish (MoatAdbClient       *self,
+                                                      GAsyncResult        *result,
+                                                      GError             **error);
+
 void           moat_adb_client_start_tracking (MoatAdbClient     *self);
 void           moat_adb_client_stop_tracking  (MoatAdbClient     *self);
 

@@ -36,6 +36,7 @@ struct _MoatEngine
   MoatPolicyManager   *policy;
   MoatResponder       *responder;
   MoatDetectors       *detectors;
+  MoatDeviceManager   *devices;
   gboolean             network_checks;     /* check by itself, not only when asked */
   gboolean             walled;             /* the protected resources are walled off */
   GStrv                walled_protected;   /* what the proxy walls off now */
@@ -1035,6 +1036,17 @@ on_responses_changed_cb (MoatResponder *responder,
 /* ---- the network checks ---- */
 
 static void
+on_devices_record_cb (MoatDeviceManager *devices,
+                      MoatEvent         *event,
+                      MoatEngine        *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!moat_engine_record_event (self, event, &error))
+    g_warning ("Could not record a phone's event: %s", error->message);
+}
+
+static void
 on_detectors_raise_cb (MoatDetectors *detectors,
                        const char    *threat,
                        int            severity,
@@ -1140,6 +1152,11 @@ moat_engine_constructed (GObject *object)
                              self, 0);
     g_signal_connect_object (self->detectors, "clear", G_CALLBACK (on_detectors_clear_cb),
                              self, 0);
+    /* The adb server's port: ANDROID_ADB_SERVER_PORT, as adb itself. */
+    self->devices = moat_device_manager_new (self->data_dir, 0);
+    moat_device_manager_set_proxy_address (self->devices, self->proxy_address);
+    g_signal_connect_object (self->devices, "record", G_CALLBACK (on_devices_record_cb),
+                             self, 0);
     g_signal_connect_object (self->responder, "vpn-changed",
                              G_CALLBACK (on_responder_vpn_changed_cb), self, 0);
     moat_responder_set_policy (self->responder, moat_policy_manager_get_policy (self->policy));
@@ -1162,6 +1179,7 @@ moat_engine_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->added_id, g_source_remove);
   g_clear_object (&self->detectors);
+  g_clear_object (&self->devices);
   g_clear_object (&self->responder);
   if (self->proxy != NULL)
     moat_proxy_stop (self->proxy);
@@ -1429,6 +1447,7 @@ moat_engine_start_async (MoatEngine          *self,
   /* Undo what a previous moatd left in force that nothing needs now. */
   moat_responder_start (self->responder);
   moat_detectors_start (self->detectors, self->network_checks);
+  moat_device_manager_start (self->devices);
 
   /* After a crash the desktop may still point at a proxy that is gone. */
   moat_system_proxy_recover_async (self->system_proxy, self->cancellable,
@@ -1481,6 +1500,9 @@ moat_engine_shutdown (MoatEngine *self)
       g_clear_handle_id (&self->added_id, g_source_remove);
       emit_events_added_cb (self);
     }
+  /* Phones routed through the proxy are put back while it still runs. */
+  if (self->devices != NULL)
+    moat_device_manager_shutdown (self->devices);
   self->shut_down = TRUE;
   restore_system_proxy_sync (self);
   g_cancellable_cancel (self->cancellable);
@@ -1509,6 +1531,15 @@ moat_engine_get_lists (MoatEngine *self)
 {
   g_return_val_if_fail (MOAT_IS_ENGINE (self), NULL);
   return self->lists;
+}
+
+/* The phones. */
+MoatDeviceManager *
+moat_engine_get_devices (MoatEngine *self)
+{
+  g_return_val_if_fail (MOAT_IS_ENGINE (self), NULL);
+
+  return self->devices;
 }
 
 /* The network checks. */
@@ -1725,6 +1756,8 @@ moat_engine_set_proxy_address (MoatEngine *self,
     return;
   g_free (self->proxy_address);
   self->proxy_address = g_strdup (address);
+  if (self->devices != NULL)
+    moat_device_manager_set_proxy_address (self->devices, address);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROXY_ADDRESS]);
   update_protection (self);
   apply_protect (self);

@@ -6,6 +6,7 @@
 #include <gio/gio.h>
 
 #include "moat-detectors.h"
+#include "moat-device-manager.h"
 #include "moat-enums.h"
 #include "moat-event.h"
 #include "moat-lists.h"
@@ -101,6 +102,7 @@ gboolean             moat_engine_clear_threat          (MoatEngine          *sel
 GPtrArray           *moat_engine_get_threats           (MoatEngine          *self);
 MoatResponder       *moat_engine_get_responder         (MoatEngine          *self);
 MoatDetectors       *moat_engine_get_detectors         (MoatEngine          *self);
+MoatDeviceManager   *moat_engine_get_devices           (MoatEngine          *self);
 void                 moat_engine_set_network_checks    (MoatEngine          *self,
                                                         gboolean             automatic);
 void                 moat_engine_set_list_files        (MoatEngine          *self,
