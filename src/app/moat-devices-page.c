@@ -449,20 +449,21 @@ confirm_device_action (MoatDevicesPage *self,
 
   if (g_strcmp0 (action, "force-stop") == 0)
     {
-      /* Translators: %s is an app's package name, such as com.example.app */
-      heading = g_strdup_printf (_("Stop “%s”?"), target);
-      /* Translators: %s is the phone's model */
-      body = g_strdup_printf (_("The app stops running on %s now. It can start again when it is "
-                                "opened, or by itself."), phone);
+      heading = g_strdup (_("Stop the App?"));
+      /* Translators: the first %s is an app's package name, such as com.example.app,
+       * the second the phone's model */
+      body = g_strdup_printf (_("“%s” stops running on %s now. It can start again when it is "
+                                "opened, or by itself."), target, phone);
       label = _("_Stop App");
     }
   else
     {
-      /* Translators: %s is an app's package name, such as com.example.app */
-      heading = g_strdup_printf (_("Disable “%s”?"), target);
-      /* Translators: %s is the phone's model */
-      body = g_strdup_printf (_("The app stops and cannot run on %s until it is enabled again in "
-                                "the phone’s app settings. Its data stays on the phone."), phone);
+      heading = g_strdup (_("Disable the App?"));
+      /* Translators: the first %s is an app's package name, such as com.example.app,
+       * the second the phone's model */
+      body = g_strdup_printf (_("“%s” stops and cannot run on %s until it is enabled again in "
+                                "the phone’s app settings. Its data stays on the phone."),
+                              target, phone);
       label = _("_Disable App");
     }
 
@@ -504,7 +505,7 @@ action_button (MoatDevicesPage *self,
                const char      *action,
                const char      *target)
 {
-  GtkWidget *button = gtk_button_new_with_mnemonic (label);
+  GtkWidget *button = gtk_button_new_with_label (label);
 
   g_object_set_data_full (G_OBJECT (button), "moat-serial", g_strdup (serial), g_free);
   g_object_set_data_full (G_OBJECT (button), "moat-action", g_strdup (action), g_free);
@@ -535,7 +536,7 @@ actions_row (MoatDevicesPage         *self,
 
   if (finding->screen != NULL && finding->screen[0] != '\0')
     {
-      GtkWidget *button = action_button (self, _("_Open on Phone"), info->serial,
+      GtkWidget *button = action_button (self, _("Open on Phone"), info->serial,
                                          "open-settings", finding->screen);
       /* Translators: %s is a settings screen, such as "Security settings" */
       g_autofree char *tooltip = g_strdup_printf (_("Show %s on the phone’s screen"),
@@ -554,8 +555,8 @@ actions_row (MoatDevicesPage         *self,
       GtkWidget *app = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
       GtkWidget *name = gtk_label_new (package);
       GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-      GtkWidget *stop = action_button (self, _("_Stop App"), info->serial, "force-stop", package);
-      GtkWidget *disable = action_button (self, _("_Disable App"), info->serial, "disable-app",
+      GtkWidget *stop = action_button (self, _("Stop App"), info->serial, "force-stop", package);
+      GtkWidget *disable = action_button (self, _("Disable App"), info->serial, "disable-app",
                                           package);
       g_autofree char *stop_name = NULL;
       g_autofree char *disable_name = NULL;
@@ -567,14 +568,18 @@ actions_row (MoatDevicesPage         *self,
       gtk_widget_add_css_class (name, "monospace");
       gtk_box_append (GTK_BOX (app), name);
 
-      /* Translators: the accessible name of a button; %s is an app's package name */
-      stop_name = g_strdup_printf (_("Stop %s"), package);
-      /* Translators: the accessible name of a button; %s is an app's package name */
-      disable_name = g_strdup_printf (_("Disable %s"), package);
+      /* Translators: the accessible name of the Stop App button; %s is an app's package name */
+      stop_name = g_strdup_printf (_("Stop App (%s)"), package);
+      /* Translators: the accessible name of the Disable App button; %s is an app's package name */
+      disable_name = g_strdup_printf (_("Disable App (%s)"), package);
+      /* The button's own label names it first: the app must be in the name. */
+      gtk_accessible_reset_relation (GTK_ACCESSIBLE (stop), GTK_ACCESSIBLE_RELATION_LABELLED_BY);
+      gtk_accessible_reset_relation (GTK_ACCESSIBLE (disable),
+                                     GTK_ACCESSIBLE_RELATION_LABELLED_BY);
       gtk_accessible_update_property (GTK_ACCESSIBLE (stop),
-                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, stop_name, -1);
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, stop_name, -1);
       gtk_accessible_update_property (GTK_ACCESSIBLE (disable),
-                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, disable_name, -1);
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, disable_name, -1);
       gtk_widget_add_css_class (disable, "destructive-action");
       gtk_widget_set_sensitive (stop, usable);
       gtk_widget_set_sensitive (disable, usable);

@@ -295,18 +295,17 @@ def run(desktop, phone, out_dir):
         a11y.scroll_into_view(row, desktop, wid)
 
         def stop_buttons():
-            return [b for b in a11y.find(name="Stop App", role="push button")
-                    if (b.get_description() or "") == f"Stop {package}"]
+            return a11y.find(name=f"Stop App ({package})", role="push button")
         if not stop_buttons():
             a11y.click(row, desktop, wid)  # open the row
         button = wait_for(f"Stop App for {package}", stop_buttons)[0]
         a11y.scroll_into_view(button, desktop, wid)
         a11y.click(button, desktop, wid)
         wait_for("the question naming the app",
-                 lambda: a11y.find(name=f"Stop “{package}”?", role="label"))
+                 lambda: a11y.find(contains=f"“{package}” stops running on", role="label"))
+        # libadwaita 1.2 names a response "_Stop App Stop App".
         responses = wait_for("the dialog's Stop App", lambda: [
-            b for b in a11y.find(name="Stop App", role="push button")
-            if not (b.get_description() or "")])
+            b for b in a11y.find(role="push button") if b.get_name().endswith(" Stop App")])
         time.sleep(0.3)
         a11y.click(responses[0])
         wait_for(f"{package} force-stopped on the phone",
@@ -324,7 +323,8 @@ def run(desktop, phone, out_dir):
         a11y.click(switch, desktop, wid)
         wait_for("the question", lambda: a11y.find(contains="Protect the Web Traffic of",
                                                    role="label"))
-        cancel = wait_for("Cancel", lambda: a11y.find(name="Cancel", role="push button"))[0]
+        cancel = wait_for("Cancel", lambda: [
+            b for b in a11y.find(role="push button") if b.get_name().endswith("Cancel")])[0]
         a11y.click(cancel)
         wait_for("the switch off again", lambda: not switch.get_state_set().contains(
             Atspi.StateType.CHECKED))
