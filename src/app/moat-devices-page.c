@@ -1015,7 +1015,16 @@ on_device_list_row_activated_cb (GtkListBox      *list,
                                  MoatDevicesPage *self)
 {
   select_device (self, g_object_get_data (G_OBJECT (row), "moat-serial"));
-  adw_leaflet_set_visible_child_name (self->leaflet, "detail");
+  if (adw_leaflet_get_folded (self->leaflet))
+    {
+      /* A page of its own starts at its top. */
+      gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (self->detail_scrolled), 0);
+      adw_leaflet_set_visible_child_name (self->leaflet, "detail");
+    }
+  else
+    {
+      adw_leaflet_set_visible_child_name (self->leaflet, "detail");
+    }
 }
 
 static void

@@ -270,13 +270,12 @@ def run(desktop, phone, out_dir):
         dialog = wait_for("the dialog", lambda: desktop.window_id("^Connect Over Wi-Fi$"))
         time.sleep(0.5)
         desktop.xdotool("windowfocus", "--sync", dialog)
-        desktop.xdotool("type", "--delay", "20", f"127.0.0.1:{free_port(odd=True)}")
+        address = f"127.0.0.1:{free_port(odd=True)}"  # nothing listens there
+        desktop.xdotool("type", "--delay", "20", address)
         desktop.xdotool("key", "Return")
+        # adb 29: "failed to connect to '127.0.0.1:P': Connection refused"
         label = wait_for("adb's error in the dialog", lambda: [
-            n for n in a11y.find(role="label")
-            if n.get_name() and ("127.0.0.1" in n.get_name() or "refused" in n.get_name().lower()
-                                 or "failed" in n.get_name().lower())
-            and "Connected to" not in n.get_name()], timeout=60)[0]
+            n for n in a11y.find(role="label", contains=address)], timeout=60)[0]
         log(f"dialog says: {label.get_name()}")
         time.sleep(0.5)
         desktop.screenshot(os.path.join(out_dir, "devices-connect.png"), dialog)
@@ -335,12 +334,46 @@ def run(desktop, phone, out_dir):
 
     check("Protect Web Traffic asks first and Cancel changes nothing", protect_asks_first)
 
+    def follows_unplug():
+        model = state["device"][2]
+        control = socket.socket(socket.AF_UNIX)
+
+        def send(command):
+            with socket.socket(socket.AF_UNIX) as s:
+                s.connect(phone.control)
+                s.sendall(command.encode() + b"\n")
+        send("unplug")
+        gone = wait_for("moatd to see the phone go", lambda: (
+            our_device() if our_device() is None or our_device()[5] != "ready" else None) or
+            (our_device() is None and "removed"), timeout=60)
+        log(f"unplugged: {gone}")
+        control.close()
+        if gone != "removed":
+            # The row says what moatd says: the step to take, or that it is gone.
+            want = gone[7] if gone[5] in ("unauthorized", "offline", "no-permissions", "error") \
+                else "Not connected"
+            if want:
+                wait_for(f"the row to say “{want}”", lambda: [
+                    n for n in in_window(a11y.find(role="label", contains=want))])
+        time.sleep(0.5)
+        desktop.screenshot(os.path.join(out_dir, "devices-unplugged-1200.png"), wid)
+        send("plug")
+        if gone == "removed" or phone.serial not in phone.adb_cmd("devices").stdout:
+            phone.adb_cmd("connect", phone.serial, check=False)
+        wait_for("the phone back and checked", lambda: (
+            our_device() is not None and our_device()[5] == "ready"), timeout=90)
+        wait_for(f"the row for {model} with its risk again", lambda: in_window(
+            a11y.find(name={"high": "High Risk", "critical": "Critical Risk"}[our_device()[6]],
+                      role="label")))
+
+    check("unplugging and plugging the phone back show live", follows_unplug)
+
     def narrow():
         desktop.resize_window(wid, 360, 720)
         wait_for("a 360 px window", lambda: desktop.window_geometry(wid)[2] == 360)
         time.sleep(1.0)
         # Folded: the list, or the phone with a way back to it.
-        back = in_window(a11y.find(name="Back", role="push button"))
+        back = in_window(a11y.find(name="Phones", role="push button"))
         if back:
             a11y.click(back[0], desktop, wid)
         model = state["device"][2]
@@ -349,7 +382,7 @@ def run(desktop, phone, out_dir):
         time.sleep(0.8)
         desktop.screenshot(os.path.join(out_dir, "devices-360.png"), wid)
         a11y.click(row, desktop, wid)
-        wait_for("the way back", lambda: in_window(a11y.find(name="Back", role="push button")))
+        wait_for("the way back", lambda: in_window(a11y.find(name="Phones", role="push button")))
         wait_for("the phone's findings",
                  lambda: in_window(a11y.find(name=state["first"][4], role="label")))
         time.sleep(0.8)
