@@ -30,13 +30,16 @@
  * REFRESH_DELAY_MS, when moatd says DevicesChanged. MoatClient does not relay
  * that signal, so the page keeps its own generated proxy for it; the proxy
  * also carries ImportIndicators, whose file descriptor moat_client_call_async
- * cannot pass. Every other call goes through moat_client_call_async.
+ * cannot pass, and CheckDevice, which can outlast D-Bus's default timeout.
+ * Every other call goes through moat_client_call_async.
  *
  * An AdwLeaflet shows the list beside the selected phone, or one of them at a
  * time in a narrow window.
  */
 
 #define REFRESH_DELAY_MS 300
+/* CheckDevice and ImportIndicators through the page's proxy. */
+#define LONG_CALL_TIMEOUT_MS (5 * 60 * 1000)
 #define EMPTY_DESCRIPTION N_("Turn on USB debugging in the phone’s Developer Options, plug it " \
                              "in with a USB cable, then tap “Allow” on the phone. A phone on " \
                              "the same Wi-Fi can be connected by its address.")
@@ -1264,7 +1267,10 @@ check_device_cb (GObject      *object,
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GError) error = NULL;
 
-  reply = moat_client_call_finish (MOAT_CLIENT (object), result, &error);
+  if (MOAT_IS_CLIENT (object))
+    reply = moat_client_call_finish (MOAT_CLIENT (object), result, &error);
+  else
+    moat_dbus_moat1_call_check_device_finish (MOAT_DBUS_MOAT1 (object), result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
 
@@ -1289,8 +1295,15 @@ check_action (GtkWidget  *widget,
 
   g_hash_table_add (self->checking, g_strdup (info->serial));
   update_detail (self);
-  moat_client_call_async (self->client, "CheckDevice", g_variant_new ("(s)", info->serial),
-                          self->cancellable, check_device_cb, call_data_new (self, info->serial));
+  /* A slow phone takes longer than D-Bus's default 25 s: the page's own
+   * proxy waits as long as moatd's check can take. */
+  if (self->proxy != NULL)
+    moat_dbus_moat1_call_check_device (self->proxy, info->serial, self->cancellable,
+                                       check_device_cb, call_data_new (self, info->serial));
+  else
+    moat_client_call_async (self->client, "CheckDevice", g_variant_new ("(s)", info->serial),
+                            self->cancellable, check_device_cb,
+                            call_data_new (self, info->serial));
 }
 
 /* ---- Protect Web Traffic ---- */
@@ -1662,6 +1675,7 @@ proxy_ready_cb (GObject      *object,
     }
 
   self->proxy = g_steal_pointer (&proxy);
+  g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (self->proxy), LONG_CALL_TIMEOUT_MS);
   g_signal_connect_object (self->proxy, "devices-changed",
                            G_CALLBACK (on_proxy_devices_changed_cb), self, 0);
   /* Something may have changed before we listened. */
