@@ -12,6 +12,9 @@
 #include "moat-client.h"
 #include "moat-policy.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gunixfdlist.h>
 #include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <locale.h>
@@ -47,6 +50,7 @@ typedef enum {
   COMMAND_DEVICES,
   COMMAND_DEVICE,
   COMMAND_CONNECT,
+  COMMAND_IOC,
 } Command;
 
 typedef struct {
@@ -114,6 +118,7 @@ help_text (void)
            "  moatctl device SERIAL stop-app|disable-app|enable-app PACKAGE [--yes]\n"
            "  moatctl device SERIAL open-settings SCREEN\n"
            "  moatctl connect ADDRESS\n"
+           "  moatctl [--json] ioc [import FILE [--name NAME]]\n"
            "  moatctl [--json] policy check FILE\n"
            "  moatctl policy load FILE\n"
            "  moatctl [--json] policy show\n"
@@ -162,6 +167,10 @@ help_text (void)
            "  connect           Connect to a phone over Wi-Fi: ADDRESS is host[:port] of\n"
            "                    a phone listening for adb (after adb tcpip, or paired for\n"
            "                    wireless debugging).\n"
+           "  ioc               Indicators of compromise: import a STIX 2 bundle (the\n"
+           "                    format Amnesty's MVT publishes); apps on phones that\n"
+           "                    match become threats and its domains are blocked as c2.\n"
+           "                    Without import, list the bundles.\n"
            "  policy            Which threat gets which response. check: whether Moat\n"
            "                    would accept the policy FILE, and if not, the line and\n"
            "                    the reason (needs no moatd); load: put FILE in force,\n"
@@ -1052,6 +1061,154 @@ run_device (Ctl *ctl)
 }
 
 static void
+ioc_imported_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Ctl *ctl = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = moat_client_call_with_fds_finish (ctl->client, result, &error);
+  g_autoptr(GVariant) counts = NULL;
+  g_autoptr(GString) out = g_string_new (NULL);
+  GVariantIter iter;
+  const char *kind;
+  guint32 n;
+  guint total = 0;
+
+  if (reply == NULL)
+    {
+      fail_with_error (ctl, error);
+      return;
+    }
+  counts = g_variant_get_child_value (reply, 0);
+  if (ctl->json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) node = NULL;
+
+      json_builder_begin_object (b);
+      g_variant_iter_init (&iter, counts);
+      while (g_variant_iter_next (&iter, "{&su}", &kind, &n))
+        {
+          json_builder_set_member_name (b, kind);
+          json_builder_add_int_value (b, n);
+        }
+      json_builder_end_object (b);
+      node = json_builder_get_root (b);
+      print_json (node);
+      done (ctl);
+      return;
+    }
+  g_variant_iter_init (&iter, counts);
+  while (g_variant_iter_next (&iter, "{&su}", &kind, &n))
+    {
+      g_string_append_printf (out, "  %-18s %u\n", kind, n);
+      total += n;
+    }
+  {
+    g_autofree char *head = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                          "Imported %u indicator:\n",
+                                                          "Imported %u indicators:\n", total),
+                                             total);
+
+    write_out (head);
+  }
+  write_out (out->str);
+  done (ctl);
+}
+
+static void
+ioc_list_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Ctl *ctl = user_data;
+  g_autoptr(GVariant) reply = call_finish (ctl, result);
+  g_autoptr(GVariantIter) iter = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(GString) out = g_string_new (NULL);
+  const char *name;
+  gint64 imported;
+  g_autofree const char **malware = NULL;
+  guint32 n;
+
+  if (reply == NULL)
+    return;
+  g_variant_get (reply, "(a(sxasu))", &iter);
+  json_builder_begin_array (b);
+  while (g_variant_iter_next (iter, "(&sx^a&su)", &name, &imported, &malware, &n))
+    {
+      g_autofree char *utc = imported > 0 ? moat_cli_format_utc (imported) : NULL;
+      g_autofree char *joined = g_strjoinv (", ", (char **) malware);
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "name");
+      json_builder_add_string_value (b, name);
+      json_builder_set_member_name (b, "imported");
+      if (utc != NULL)
+        json_builder_add_string_value (b, utc);
+      else
+        json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "malware");
+      json_builder_begin_array (b);
+      for (guint i = 0; malware[i] != NULL; i++)
+        json_builder_add_string_value (b, malware[i]);
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "indicators");
+      json_builder_add_int_value (b, n);
+      json_builder_end_object (b);
+      g_string_append_printf (out, g_dngettext (GETTEXT_PACKAGE, "%s: %u indicator (%s)\n",
+                                                "%s: %u indicators (%s)\n", n),
+                              name, n, joined);
+      g_clear_pointer (&malware, g_free);
+    }
+  json_builder_end_array (b);
+  if (ctl->json)
+    {
+      g_autoptr(JsonNode) node = json_builder_get_root (b);
+
+      print_json (node);
+    }
+  else if (out->len == 0)
+    write_out (_("No indicators imported.\n"));
+  else
+    write_out (out->str);
+  done (ctl);
+}
+
+static void
+run_ioc (Ctl *ctl)
+{
+  g_autoptr(GUnixFDList) fds = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *base = NULL;
+  int fd;
+
+  if (ctl->args[0] == NULL)
+    {
+      call (ctl, "GetIndicators", NULL, ioc_list_cb);
+      return;
+    }
+  fd = open (ctl->args[1], O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      int saved = errno;
+
+      fail (ctl, EXIT_FAILURE, _("Cannot read “%s”: %s"), ctl->args[1], g_strerror (saved));
+      return;
+    }
+  fds = g_unix_fd_list_new ();
+  if (g_unix_fd_list_append (fds, fd, &error) < 0)
+    {
+      close (fd);
+      fail_with_error (ctl, error);
+      return;
+    }
+  close (fd);
+  base = g_path_get_basename (ctl->args[1]);
+  moat_client_call_with_fds_async (ctl->client, "ImportIndicators",
+                                   g_variant_new ("(hs)", 0,
+                                                  ctl->name != NULL ? ctl->name : base),
+                                   fds, NULL, ioc_imported_cb, ctl);
+}
+
+static void
 run_command (Ctl *ctl)
 {
   switch (ctl->command)
@@ -1096,6 +1253,9 @@ run_command (Ctl *ctl)
       break;
     case COMMAND_CONNECT:
       call (ctl, "ConnectDevice", g_variant_new ("(s)", ctl->args[0]), connect_cb);
+      break;
+    case COMMAND_IOC:
+      run_ioc (ctl);
       break;
     case COMMAND_EVENTS:
     default:
@@ -1583,7 +1743,7 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
     {
       fail (ctl, EXIT_USAGE,
             _("No command given: use status, events, check, lists, allow, block, protect, "
-              "protected, threats, scan, devices, device, connect or policy"));
+              "protected, threats, scan, devices, device, connect, ioc or policy"));
       goto out;
     }
   command = (*argv)[1];
@@ -1615,11 +1775,13 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
     ctl->command = COMMAND_DEVICE;
   else if (g_str_equal (command, "connect"))
     ctl->command = COMMAND_CONNECT;
+  else if (g_str_equal (command, "ioc"))
+    ctl->command = COMMAND_IOC;
   else
     {
       fail (ctl, EXIT_USAGE,
             _("“%s” is not a command: use status, events, check, lists, allow, block, protect, "
-              "protected, threats, scan, devices, device, connect or policy"),
+              "protected, threats, scan, devices, device, connect, ioc or policy"),
             command);
       goto out;
     }
@@ -1635,7 +1797,10 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
       fail (ctl, EXIT_USAGE, _("“%s” takes no event options"), command);
       goto out;
     }
-  if ((o.category != NULL || o.name != NULL) &&
+  if (o.name != NULL && ctl->command == COMMAND_IOC && n_args > 0 &&
+      g_str_equal (ctl->args[0], "import"))
+    ctl->name = g_strdup (o.name);
+  else if ((o.category != NULL || o.name != NULL) &&
       !(ctl->command == COMMAND_LISTS && n_args > 0 && g_str_equal (ctl->args[0], "add")))
     {
       fail (ctl, EXIT_USAGE, _("--category and --name belong to “lists add”"));
@@ -1731,6 +1896,11 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
           goto out;
         }
       break;
+    case COMMAND_IOC:
+      if (n_args == 0 || (n_args == 2 && g_str_equal (ctl->args[0], "import")))
+        break;
+      fail (ctl, EXIT_USAGE, _("Use “ioc” or “ioc import FILE [--name NAME]”"));
+      goto out;
     case COMMAND_CONNECT:
       if (n_args != 1)
         {

@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include <gio/gunixfdlist.h>
+
 #include "moat-client.h"
 
 #include "moat-dbus-generated.h"
@@ -1022,6 +1024,71 @@ moat_client_call_async (MoatClient          *self,
   g_dbus_proxy_call (G_DBUS_PROXY (self->proxy), method, parameters, G_DBUS_CALL_FLAGS_NONE,
                      -1, cancellable, call_cb, g_steal_pointer (&task));
   g_clear_pointer (&parameters, g_variant_unref);
+}
+
+static void
+call_with_fds_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GUnixFDList) out_fds = NULL;
+  GVariant *reply;
+
+  reply = g_dbus_proxy_call_with_unix_fd_list_finish (G_DBUS_PROXY (object), &out_fds, result,
+                                                      &error);
+  if (reply == NULL)
+    {
+      convert_error (&error);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_task_return_pointer (task, reply, (GDestroyNotify) g_variant_unref);
+}
+
+/**
+ * moat_client_call_with_fds_async:
+ * @fds: the file descriptors the "h" arguments of @parameters index
+ *
+ * As moat_client_call_async(), passing @fds (ImportIndicators).
+ */
+void
+moat_client_call_with_fds_async (MoatClient          *self,
+                                 const char          *method,
+                                 GVariant            *parameters,
+                                 GUnixFDList         *fds,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (MOAT_IS_CLIENT (self));
+  g_return_if_fail (method != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, moat_client_call_with_fds_async);
+  if (parameters != NULL)
+    g_variant_ref_sink (parameters);
+  if (!check_reachable (self, task))
+    {
+      g_clear_pointer (&parameters, g_variant_unref);
+      return;
+    }
+  g_dbus_proxy_call_with_unix_fd_list (G_DBUS_PROXY (self->proxy), method, parameters,
+                                       G_DBUS_CALL_FLAGS_NONE, -1, fds, cancellable,
+                                       call_with_fds_cb, g_steal_pointer (&task));
+  g_clear_pointer (&parameters, g_variant_unref);
+}
+
+GVariant *
+moat_client_call_with_fds_finish (MoatClient    *self,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /* Returns: (transfer full): the reply tuple */

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <gio/gunixfdlist.h>
 
 #include "moat-enums.h"
 #include "moat-error.h"
@@ -112,5 +113,15 @@ void                moat_client_call_async   (MoatClient          *self,
 GVariant           *moat_client_call_finish  (MoatClient          *self,
                                               GAsyncResult        *result,
                                               GError             **error);
+void                moat_client_call_with_fds_async  (MoatClient          *self,
+                                                      const char          *method,
+                                                      GVariant            *parameters,
+                                                      GUnixFDList         *fds,
+                                                      GCancellable        *cancellable,
+                                                      GAsyncReadyCallback  callback,
+                                                      gpointer             user_data);
+GVariant           *moat_client_call_with_fds_finish (MoatClient          *self,
+                                                      GAsyncResult        *result,
+                                                      GError             **error);
 
 G_END_DECLS

@@ -12,7 +12,12 @@
 #include "moat-error.h"
 #include "moat-event.h"
 
+#include <gio/gunixfdlist.h>
+#include <gio/gunixinputstream.h>
+#include <glib/gi18n.h>
 #include <string.h>
+
+#include "moat-ioc.h"
 
 /* One EventsAdded signal carries at most about this many bytes; a bigger batch
  * (only a flood of huge events makes one) is split so no message nears the
@@ -1090,6 +1095,148 @@ on_handle_device_action_cb (MoatDBusMoat1         *skeleton,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* An indicator bundle is read from the client's fd, at most this much. */
+#define MAX_BUNDLE (64 * 1024 * 1024)
+
+typedef struct {
+  Call         *call;
+  char         *name;
+  GInputStream *stream;
+  GByteArray   *data;
+} ImportCall;
+
+static void
+import_call_free (ImportCall *ic)
+{
+  g_clear_pointer (&ic->call, call_end);
+  g_free (ic->name);
+  g_clear_object (&ic->stream);
+  g_clear_pointer (&ic->data, g_byte_array_unref);
+  g_free (ic);
+}
+
+static void
+indicators_imported_cb (GObject      *object,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  g_autoptr(Call) call = user_data;
+  GError *error = NULL;
+  g_autoptr(GVariant) counts = moat_device_manager_import_finish (MOAT_DEVICE_MANAGER (object),
+                                                                  result, &error);
+
+  if (counts == NULL)
+    {
+      call_return_error (call, error);
+      return;
+    }
+  moat_dbus_moat1_complete_import_indicators (call->self->skeleton,
+                                              g_steal_pointer (&call->invocation), NULL, counts);
+}
+
+static void
+bundle_read_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  ImportCall *ic = user_data;
+  GError *error = NULL;
+  g_autoptr(GBytes) chunk = g_input_stream_read_bytes_finish (G_INPUT_STREAM (object), result,
+                                                              &error);
+  MoatDaemon *self = ic->call->self;
+
+  if (chunk == NULL)
+    {
+      call_return_error (ic->call, error);
+      import_call_free (ic);
+      return;
+    }
+  if (g_bytes_get_size (chunk) > 0)
+    {
+      if (ic->data->len + g_bytes_get_size (chunk) > MAX_BUNDLE)
+        {
+          call_return_error (ic->call,
+                             g_error_new (MOAT_ERROR, MOAT_ERROR_LIMIT_EXCEEDED,
+                                          _("The indicator file is larger than %u MiB"),
+                                          MAX_BUNDLE / (1024 * 1024)));
+          import_call_free (ic);
+          return;
+        }
+      g_byte_array_append (ic->data, g_bytes_get_data (chunk, NULL), g_bytes_get_size (chunk));
+      g_input_stream_read_bytes_async (ic->stream, 256 * 1024, G_PRIORITY_DEFAULT,
+                                       self->cancellable, bundle_read_cb, ic);
+      return;
+    }
+  {
+    g_autoptr(GBytes) bytes = g_byte_array_free_to_bytes (g_steal_pointer (&ic->data));
+
+    moat_device_manager_import_async (moat_engine_get_devices (self->engine), bytes, ic->name,
+                                      self->cancellable, indicators_imported_cb,
+                                      g_steal_pointer (&ic->call));
+  }
+  import_call_free (ic);
+}
+
+static gboolean
+on_handle_import_indicators_cb (MoatDBusMoat1         *skeleton,
+                                GDBusMethodInvocation *invocation,
+                                GUnixFDList           *fd_list,
+                                GVariant              *fd_handle,
+                                const char            *name,
+                                MoatDaemon            *self)
+{
+  Call *call = call_begin (self, invocation);
+  GError *error = NULL;
+  ImportCall *ic;
+  int fd;
+
+  if (call == NULL)
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  fd = fd_list != NULL ? g_unix_fd_list_get (fd_list, g_variant_get_handle (fd_handle), &error)
+                       : -1;
+  if (fd < 0)
+    {
+      call_return_error (call, error != NULL ? error
+                         : g_error_new (MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT,
+                                        "No file descriptor was passed"));
+      call_end (call);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  ic = g_new0 (ImportCall, 1);
+  ic->call = call;
+  ic->name = g_strdup (name);
+  ic->stream = g_unix_input_stream_new (fd, TRUE);
+  ic->data = g_byte_array_new ();
+  g_input_stream_read_bytes_async (ic->stream, 256 * 1024, G_PRIORITY_DEFAULT, self->cancellable,
+                                   bundle_read_cb, ic);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_handle_get_indicators_cb (MoatDBusMoat1         *skeleton,
+                             GDBusMethodInvocation *invocation,
+                             MoatDaemon            *self)
+{
+  MoatDeviceManager *devices = moat_engine_get_devices (self->engine);
+  GPtrArray *sources = moat_device_manager_get_indicators (devices);
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(sxasu)"));
+  for (guint i = 0; sources != NULL && i < sources->len; i++)
+    {
+      const MoatIocSource *source = g_ptr_array_index (sources, i);
+      const char *const none[] = { NULL };
+
+      g_variant_builder_add (&builder, "(sx^asu)", source->name,
+                             moat_device_manager_get_indicators_time (devices, source->name),
+                             source->malware != NULL ? (const char * const *) source->malware
+                                                     : none,
+                             source->n_indicators);
+    }
+  moat_dbus_moat1_complete_get_indicators (skeleton, invocation, g_variant_builder_end (&builder));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 static void
 on_devices_changed_cb (MoatDeviceManager *devices,
                        MoatDaemon        *self)
@@ -1360,6 +1507,10 @@ moat_daemon_new (MoatEngine *engine)
                     G_CALLBACK (on_handle_set_device_routing_cb), self);
   g_signal_connect (self->skeleton, "handle-device-action",
                     G_CALLBACK (on_handle_device_action_cb), self);
+  g_signal_connect (self->skeleton, "handle-import-indicators",
+                    G_CALLBACK (on_handle_import_indicators_cb), self);
+  g_signal_connect (self->skeleton, "handle-get-indicators",
+                    G_CALLBACK (on_handle_get_indicators_cb), self);
   g_signal_connect_object (moat_engine_get_devices (engine), "changed",
                            G_CALLBACK (on_devices_changed_cb), self, 0);
 

@@ -9,6 +9,7 @@
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
+#include <errno.h>
 #include <string.h>
 
 #include "moat-adb-client.h"
@@ -16,11 +17,15 @@
 #include "moat-android-inspector.h"
 #include "moat-enums.h"
 #include "moat-error.h"
+#include "moat-ioc.h"
 #include "moat-posture-advice.h"
 
 /* How long an orderly shutdown waits for phones' routing to be undone. */
 #define SHUTDOWN_RESTORE_MS 3000
 #define ACTION_TIMEOUT_MS 15000
+
+#define BUNDLE_SUFFIX ".stix2"
+#define DOMAINS_FILE "indicator-domains.list"
 
 typedef struct {
   char               *serial;
@@ -61,6 +66,10 @@ struct _MoatDeviceManager
   gboolean       shut_down;
   guint          in_flight;          /* checks, routing, saves */
   gboolean       saving;
+  MoatIocSet    *iocs;               /* every imported bundle */
+  char          *indicators_dir;
+  char          *domains_path;
+  GHashTable    *bundle_times;       /* name -> gint64 *: when it was imported */
   GPtrArray     *save_waiters;       /* GTask: done when a save after them is written */
   GPtrArray     *saving_waiters;
 };
@@ -70,6 +79,7 @@ G_DEFINE_FINAL_TYPE (MoatDeviceManager, moat_device_manager, G_TYPE_OBJECT)
 enum {
   SIGNAL_CHANGED,
   SIGNAL_RECORD,
+  SIGNAL_INDICATORS_CHANGED,
   N_SIGNALS
 };
 
@@ -305,6 +315,7 @@ save_finish (MoatDeviceManager  *self,
 }
 
 static void start_tracking (MoatDeviceManager *self);
+static void load_indicators (MoatDeviceManager *self);
 
 static void
 loaded_cb (GObject      *object,
@@ -475,6 +486,12 @@ inspected_cb (GObject      *object,
     {
       g_clear_pointer (&device->error, g_free);
       g_clear_pointer (&device->posture, moat_android_posture_free);
+      if (posture->packages != NULL)
+        {
+          GPtrArray *iocs = moat_android_check_iocs (self->iocs, posture->packages);
+
+          g_ptr_array_extend_and_steal (posture->findings, iocs);
+        }
       device->posture = g_steal_pointer (&posture);
       device->checked = g_get_real_time ();
       update_threats (self, device);
@@ -661,6 +678,10 @@ moat_device_manager_finalize (GObject *object)
   g_clear_pointer (&self->saving_waiters, g_ptr_array_unref);
   g_clear_pointer (&self->list_waiters, g_ptr_array_unref);
   g_clear_handle_id (&self->list_timeout_id, g_source_remove);
+  g_clear_object (&self->iocs);
+  g_free (self->indicators_dir);
+  g_free (self->domains_path);
+  g_clear_pointer (&self->bundle_times, g_hash_table_unref);
   g_free (self->data_dir);
   g_free (self->state_path);
   g_free (self->proxy_address);
@@ -681,6 +702,9 @@ moat_device_manager_class_init (MoatDeviceManagerClass *klass)
   signals[SIGNAL_RECORD] =
     g_signal_new ("record", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 1, MOAT_TYPE_EVENT);
+  signals[SIGNAL_INDICATORS_CHANGED] =
+    g_signal_new ("indicators-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void
@@ -703,8 +727,346 @@ moat_device_manager_new (const char *data_dir,
 
   self->data_dir = g_strdup (data_dir);
   self->state_path = g_build_filename (data_dir, MOAT_DEVICE_MANAGER_STATE_FILENAME, NULL);
+  self->indicators_dir = g_build_filename (data_dir, "indicators", NULL);
+  self->domains_path = g_build_filename (self->indicators_dir, DOMAINS_FILE, NULL);
+  self->bundle_times = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->iocs = moat_ioc_set_new ();
   self->adb = moat_adb_client_new (adb_port, NULL);
   return self;
+}
+
+/* ---- indicators of compromise ---- */
+
+/* The domains file the proxy blocks as c2: one host per line. */
+static gboolean
+write_domains (const char  *dir,
+               MoatIocSet  *set,
+               GError     **error)
+{
+  g_auto(GStrv) domains = moat_ioc_set_get_domains (set);
+  g_auto(GStrv) addresses = moat_ioc_set_get_addresses (set);
+  g_autoptr(GString) text = g_string_new ("! Domains of imported indicators of compromise; "
+                                          "written by moatd\n");
+  g_autofree char *path = g_build_filename (dir, DOMAINS_FILE, NULL);
+
+  for (guint i = 0; domains != NULL && domains[i] != NULL; i++)
+    g_string_append_printf (text, "%s\n", domains[i]);
+  /* Servers some bundles name only by address. */
+  for (guint i = 0; addresses != NULL && addresses[i] != NULL; i++)
+    g_string_append_printf (text, "%s\n", addresses[i]);
+  return g_file_set_contents_full (path, text->str, text->len,
+                                   G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+}
+
+typedef struct {
+  char       *dir;
+  GHashTable *times;
+} LoadData;
+
+static void
+load_data_free (LoadData *data)
+{
+  g_free (data->dir);
+  g_hash_table_unref (data->times);
+  g_free (data);
+}
+
+static void
+load_indicators_in_thread (GTask        *task,
+                           gpointer      source,
+                           gpointer      task_data,
+                           GCancellable *cancellable)
+{
+  LoadData *data = task_data;
+  const char *dir = data->dir;
+  g_autoptr(MoatIocSet) set = moat_ioc_set_new ();
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *source_name = NULL;
+      g_autoptr(GFile) file = NULL;
+      g_autoptr(GError) error = NULL;
+
+      if (!g_str_has_suffix (name, BUNDLE_SUFFIX))
+        continue;
+      path = g_build_filename (dir, name, NULL);
+      file = g_file_new_for_path (path);
+      source_name = g_strndup (name, strlen (name) - strlen (BUNDLE_SUFFIX));
+      {
+        g_autoptr(GBytes) bytes = g_file_load_bytes (file, cancellable, NULL, &error);
+
+        g_autoptr(GFileInfo) info = NULL;
+
+        if (bytes == NULL || !moat_ioc_set_load_bytes (set, bytes, source_name, &error))
+          {
+            g_warning ("Indicators in %s: %s", path, error->message);
+            continue;
+          }
+        info = g_file_query_info (file, G_FILE_ATTRIBUTE_TIME_MODIFIED, G_FILE_QUERY_INFO_NONE,
+                                  cancellable, NULL);
+        if (info != NULL)
+          g_hash_table_replace (data->times, g_strdup (source_name),
+                                g_memdup2 (&(gint64) { (gint64) g_file_info_get_attribute_uint64 (
+                                             info, G_FILE_ATTRIBUTE_TIME_MODIFIED) *
+                                           G_USEC_PER_SEC }, sizeof (gint64)));
+      }
+    }
+  g_task_return_pointer (task, g_steal_pointer (&set), g_object_unref);
+}
+
+static void
+indicators_loaded_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  MoatDeviceManager *self = MOAT_DEVICE_MANAGER (object);
+  LoadData *data = g_task_get_task_data (G_TASK (result));
+  g_autoptr(MoatIocSet) set = g_task_propagate_pointer (G_TASK (result), NULL);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  self->in_flight--;
+  if (set == NULL || moat_ioc_set_is_empty (set))
+    return;
+  g_hash_table_iter_init (&iter, data->times);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_hash_table_replace (self->bundle_times, g_strdup (key), g_memdup2 (value, sizeof (gint64)));
+  moat_ioc_set_merge (self->iocs, set);
+  g_info ("%u imported indicators of compromise",
+          moat_ioc_set_get_count (self->iocs, MOAT_IOC_KIND_APP_ID) +
+          moat_ioc_set_get_count (self->iocs, MOAT_IOC_KIND_DOMAIN));
+  g_signal_emit (self, signals[SIGNAL_INDICATORS_CHANGED], 0,
+                 moat_device_manager_get_domains_file (self));
+}
+
+static void
+load_indicators (MoatDeviceManager *self)
+{
+  g_autoptr(GTask) task = g_task_new (self, self->cancellable, indicators_loaded_cb, NULL);
+  LoadData *data = g_new0 (LoadData, 1);
+
+  data->dir = g_strdup (self->indicators_dir);
+  data->times = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_task_set_task_data (task, data, (GDestroyNotify) load_data_free);
+  self->in_flight++;
+  g_task_run_in_thread (task, load_indicators_in_thread);
+}
+
+/* The file of indicator domains (written on import). */
+const char *
+moat_device_manager_get_domains_file (MoatDeviceManager *self)
+{
+  g_return_val_if_fail (MOAT_IS_DEVICE_MANAGER (self), NULL);
+
+  return self->domains_path;
+}
+
+typedef struct {
+  char       *dir;
+  char       *name;
+  GBytes     *bytes;
+  MoatIocSet *all;        /* a copy of what is loaded, plus this bundle */
+  MoatIocSet *added;
+} ImportData;
+
+static void
+import_data_free (ImportData *data)
+{
+  g_free (data->dir);
+  g_free (data->name);
+  g_clear_pointer (&data->bytes, g_bytes_unref);
+  g_clear_object (&data->all);
+  g_clear_object (&data->added);
+  g_free (data);
+}
+
+static void
+import_in_thread (GTask        *task,
+                  gpointer      source,
+                  gpointer      task_data,
+                  GCancellable *cancellable)
+{
+  ImportData *data = task_data;
+  g_autofree char *path = NULL;
+  GError *error = NULL;
+
+  data->added = moat_ioc_set_new ();
+  /* All or nothing: a bundle that does not parse adds nothing. */
+  if (!moat_ioc_set_load_bytes (data->added, data->bytes, data->name, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (g_mkdir_with_parents (data->dir, 0700) != 0)
+    {
+      int saved = errno;
+
+      g_task_return_new_error (task, MOAT_ERROR, saved == ENOSPC ? MOAT_ERROR_DISK_FULL
+                                                                  : MOAT_ERROR_STORE,
+                               _("Moat could not keep the indicators: %s"), g_strerror (saved));
+      return;
+    }
+  path = g_strconcat (data->dir, G_DIR_SEPARATOR_S, data->name, BUNDLE_SUFFIX, NULL);
+  if (!g_file_set_contents_full (path, g_bytes_get_data (data->bytes, NULL),
+                                 g_bytes_get_size (data->bytes),
+                                 G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error))
+    {
+      g_task_return_new_error (task, MOAT_ERROR, MOAT_ERROR_STORE,
+                               _("Moat could not keep the indicators: %s"), error->message);
+      g_error_free (error);
+      return;
+    }
+  moat_ioc_set_merge (data->all, data->added);
+  if (!write_domains (data->dir, data->all, &error))
+    {
+      g_task_return_new_error (task, MOAT_ERROR, MOAT_ERROR_STORE,
+                               _("Moat could not keep the indicators: %s"), error->message);
+      g_error_free (error);
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+imported_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  MoatDeviceManager *self = MOAT_DEVICE_MANAGER (object);
+  g_autoptr(GTask) task = user_data;
+  ImportData *data = g_task_get_task_data (G_TASK (result));
+  GError *error = NULL;
+  GHashTableIter iter;
+  gpointer value;
+  GVariantBuilder counts;
+
+  self->in_flight--;
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  moat_ioc_set_remove_source (self->iocs, data->name);
+  moat_ioc_set_merge (self->iocs, data->added);
+  g_hash_table_replace (self->bundle_times, g_strdup (data->name),
+                        g_memdup2 (&(gint64) { g_get_real_time () }, sizeof (gint64)));
+  g_variant_builder_init (&counts, G_VARIANT_TYPE ("a{su}"));
+  for (MoatIocKind kind = 0; kind < MOAT_IOC_KIND_LAST; kind++)
+    {
+      guint n = moat_ioc_set_get_count (data->added, kind);
+
+      if (n > 0)
+        g_variant_builder_add (&counts, "{su}", moat_ioc_kind_to_string (kind), n);
+    }
+  g_task_return_pointer (task, g_variant_ref_sink (g_variant_builder_end (&counts)),
+                         (GDestroyNotify) g_variant_unref);
+  g_signal_emit (self, signals[SIGNAL_INDICATORS_CHANGED], 0,
+                 moat_device_manager_get_domains_file (self));
+  /* Every ready phone is checked against the new indicators. */
+  g_hash_table_iter_init (&iter, self->devices);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Device *device = value;
+
+      if (g_strcmp0 (device->adb_state, "device") == 0)
+        check_device (self, device);
+    }
+}
+
+/* A bundle's name as a file name: letters, digits, '-', '_' and '.'. */
+static char *
+bundle_name (const char *name)
+{
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  for (const char *p = name != NULL ? name : ""; *p != '\0' && out->len < 64; p++)
+    g_string_append_c (out, g_ascii_isalnum (*p) || *p == '-' || *p == '_' ||
+                            (*p == '.' && out->len > 0) ? *p : '_');
+  while (out->len > 0 && (g_str_has_suffix (out->str, BUNDLE_SUFFIX) ||
+                          g_str_has_suffix (out->str, ".json")))
+    g_string_truncate (out, out->len - (g_str_has_suffix (out->str, ".json") ? 5 : 6));
+  if (out->len == 0)
+    {
+      g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+      g_autofree char *stamp = g_date_time_format (now, "indicators-%Y%m%d-%H%M%S");
+
+      return g_strdup (stamp);
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/**
+ * moat_device_manager_import_async:
+ * @bytes: a STIX 2 bundle
+ * @name: (nullable): what to call it
+ *
+ * Parses @bytes (off the main loop), keeps a copy, matches phones against
+ * it and updates the domains file the proxy blocks as c2. A bundle of the
+ * same name is replaced.
+ */
+void
+moat_device_manager_import_async (MoatDeviceManager   *self,
+                                  GBytes              *bytes,
+                                  const char          *name,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GTask) work = NULL;
+  ImportData *data;
+
+  g_return_if_fail (MOAT_IS_DEVICE_MANAGER (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, moat_device_manager_import_async);
+  data = g_new0 (ImportData, 1);
+  data->dir = g_strdup (self->indicators_dir);
+  data->name = bundle_name (name);
+  data->bytes = g_bytes_ref (bytes);
+  data->all = moat_ioc_set_new ();
+  moat_ioc_set_merge (data->all, self->iocs);
+  moat_ioc_set_remove_source (data->all, data->name);
+  work = g_task_new (self, cancellable, imported_cb, g_steal_pointer (&task));
+  g_task_set_task_data (work, data, (GDestroyNotify) import_data_free);
+  self->in_flight++;
+  g_task_run_in_thread (work, import_in_thread);
+}
+
+/* Returns: (transfer full): a{su} of counts per kind */
+GVariant *
+moat_device_manager_import_finish (MoatDeviceManager  *self,
+                                   GAsyncResult       *result,
+                                   GError            **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* When the bundle @name was imported (its copy's time), or 0. */
+gint64
+moat_device_manager_get_indicators_time (MoatDeviceManager *self,
+                                         const char        *name)
+{
+  g_return_val_if_fail (MOAT_IS_DEVICE_MANAGER (self), 0);
+
+  {
+    const gint64 *time = g_hash_table_lookup (self->bundle_times, name);
+
+    return time != NULL ? *time : 0;
+  }
+}
+
+/* Returns: (transfer none) (element-type MoatIocSource): the bundles, valid
+ * until the next import */
+GPtrArray *
+moat_device_manager_get_indicators (MoatDeviceManager *self)
+{
+  g_return_val_if_fail (MOAT_IS_DEVICE_MANAGER (self), NULL);
+  return moat_ioc_set_get_sources (self->iocs);
 }
 
 /* Reads what phones must be put back; follows the adb server at once only
@@ -719,6 +1081,7 @@ moat_device_manager_start (MoatDeviceManager *self)
   file = g_file_new_for_path (self->state_path);
   self->in_flight++;
   g_file_load_contents_async (file, self->cancellable, loaded_cb, g_object_ref (self));
+  load_indicators (self);
 }
 
 void

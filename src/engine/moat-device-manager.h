@@ -66,6 +66,8 @@ G_DECLARE_FINAL_TYPE (MoatDeviceManager, moat_device_manager, MOAT, DEVICE_MANAG
  * Signals:
  *   ::changed: a phone came, went, changed state or was checked.
  *   ::record (MoatEvent): an event to record.
+ *   ::indicators-changed (path): imported indicators changed; @path is the
+ *     file of their domains, one per line, for the proxy's c2 category.
  */
 MoatDeviceManager *moat_device_manager_new          (const char          *data_dir,
                                                      guint16              adb_port);
@@ -124,6 +126,20 @@ void               moat_device_manager_action_async  (MoatDeviceManager   *self,
 char              *moat_device_manager_action_finish (MoatDeviceManager   *self,
                                                       GAsyncResult        *result,
                                                       GError             **error);
+
+void               moat_device_manager_import_async  (MoatDeviceManager   *self,
+                                                      GBytes              *bytes,
+                                                      const char          *name,
+                                                      GCancellable        *cancellable,
+                                                      GAsyncReadyCallback  callback,
+                                                      gpointer             user_data);
+GVariant          *moat_device_manager_import_finish (MoatDeviceManager   *self,
+                                                      GAsyncResult        *result,
+                                                      GError             **error);
+GPtrArray         *moat_device_manager_get_indicators (MoatDeviceManager  *self);
+gint64             moat_device_manager_get_indicators_time (MoatDeviceManager *self,
+                                                            const char        *name);
+const char        *moat_device_manager_get_domains_file (MoatDeviceManager *self);
 
 /* For tests and orderly shutdown: nothing is being checked, routed or saved. */
 gboolean           moat_device_manager_is_idle      (MoatDeviceManager   *self);

@@ -1046,6 +1046,33 @@ on_devices_record_cb (MoatDeviceManager *devices,
     g_warning ("Could not record a phone's event: %s", error->message);
 }
 
+/* Imported indicators' domains are blocked as c2, from a list file moatd
+ * writes: the Lists page shows it, and it can be turned off there. */
+static void
+on_indicators_changed_cb (MoatDeviceManager *devices,
+                          const char        *path,
+                          MoatEngine        *self)
+{
+  g_autoptr(GPtrArray) infos = moat_lists_dup_infos (self->lists);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+
+  for (guint i = 0; i < infos->len; i++)
+    {
+      const MoatListInfo *info = g_ptr_array_index (infos, i);
+
+      if (g_strcmp0 (info->source, path) == 0)
+        {
+          moat_lists_reload (self->lists);
+          return;
+        }
+    }
+  id = moat_lists_add (self->lists, path, MOAT_FILTER_CATEGORY_C2,
+                       _("Imported indicators of compromise"), &error);
+  if (id == NULL)
+    g_warning ("Could not block the indicators' domains: %s", error->message);
+}
+
 static void
 on_detectors_raise_cb (MoatDetectors *detectors,
                        const char    *threat,
@@ -1157,6 +1184,8 @@ moat_engine_constructed (GObject *object)
     moat_device_manager_set_proxy_address (self->devices, self->proxy_address);
     g_signal_connect_object (self->devices, "record", G_CALLBACK (on_devices_record_cb),
                              self, 0);
+    g_signal_connect_object (self->devices, "indicators-changed",
+                             G_CALLBACK (on_indicators_changed_cb), self, 0);
     g_signal_connect_object (self->responder, "vpn-changed",
                              G_CALLBACK (on_responder_vpn_changed_cb), self, 0);
     moat_responder_set_policy (self->responder, moat_policy_manager_get_policy (self->policy));

@@ -677,6 +677,14 @@ reload_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* A list file changed behind Moat's back (one it writes itself). */
+void
+moat_lists_reload (MoatLists *self)
+{
+  g_return_if_fail (MOAT_IS_LISTS (self));
+  schedule_reload (self);
+}
+
 static void
 schedule_reload (MoatLists *self)
 {

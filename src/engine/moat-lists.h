@@ -99,6 +99,7 @@ gboolean           moat_lists_check              (MoatLists           *self,
 void               moat_lists_set_proxy_resolver (MoatLists           *self,
                                                   GProxyResolver      *resolver);
 void               moat_lists_start_updates      (MoatLists           *self);
+void               moat_lists_reload             (MoatLists           *self);
 int                moat_lists_update             (MoatLists           *self,
                                                   GError             **error);
 

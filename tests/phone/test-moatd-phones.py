@@ -32,6 +32,9 @@ BUILD = os.environ.get("MOAT_BUILD_ROOT", "")
 MOATD = os.path.join(BUILD, "src", "daemon", "moatd")
 MOATCTL = os.path.join(BUILD, "src", "cli", "moatctl")
 BLOCKED = "spy-c2.example.test"
+SOURCE = os.environ.get("MOAT_SOURCE_ROOT", os.path.dirname(os.path.dirname(HERE)))
+BUNDLE = os.path.join(SOURCE, "tests", "fixtures", "ioc", "spymobile.stix2")
+BROKEN_BUNDLE = os.path.join(SOURCE, "tests", "fixtures", "ioc", "bad-object.stix2")
 
 RISKY_THREATS = {
     "os.outdated_patch", "os.unsupported_version", "os.verified_boot", "os.unlocked_bootloader",
@@ -80,9 +83,6 @@ class Fixture:
         self.sims = {}
         self.procs = []
         self.moatd = None
-        self.listfile = os.path.join(self.tmp, "list.txt")
-        with open(self.listfile, "w") as f:
-            f.write("%s\n" % BLOCKED)
 
     def start_sim(self, key, profile):
         port = free_port(odd=True)
@@ -114,14 +114,16 @@ class Fixture:
         log = open(os.path.join(self.tmp, "moatd.log"), "a")
         self.moatd = subprocess.Popen([MOATD, "--data-dir", os.path.join(self.tmp, "data"),
                                        "--proxy-port", "0", "--no-network-checks",
-                                       "--list", self.listfile, "--replace"],
+                                       "--replace"],
                                       stdout=log, stderr=log, env=self.env)
 
         def proxy():
             r = self.ctl("--json", "status")
             return r.returncode == 0 and json.loads(r.stdout).get("proxy_address")
-        self.proxy = wait_for(proxy, 30, "moatd's proxy")
+        self.proxy = wait_for(proxy, 60, "moatd's proxy")
         self.proxy_port = int(self.proxy.rsplit(":", 1)[1])
+        # The user's block-list, with the lists moatd has built in.
+        self.ok("block", BLOCKED)
 
     def ctl(self, *args, timeout=60):
         return subprocess.run([MOATCTL] + list(args), env=self.env, stdin=subprocess.DEVNULL,
@@ -352,6 +354,42 @@ def test_actions(f):
              ["force-stop", "disable-app", "enable-app", "open-settings"], 10, "the action events")
 
 
+def test_indicators(f):
+    """An MVT-style bundle: the risky phone's spy apps match, its domains are c2."""
+    serial = f.sims["risky"]["serial"]
+    wait_for(lambda: f.settled("risky"), 60, "the risky phone")
+    # A bundle that does not parse adds nothing.
+    r = f.ctl("ioc", "import", BROKEN_BUNDLE)
+    eq(r.returncode, 1)
+    print("# broken bundle: " + r.stderr.strip())
+    eq(json.loads(f.ok("--json", "ioc")), [])
+    counts = json.loads(f.ok("--json", "ioc", "import", BUNDLE, "--name", "SpyMobile campaign"))
+    print("# imported: %s" % json.dumps(counts, sort_keys=True))
+    assert counts.get("app-id", 0) >= 2 and counts.get("domain", 0) >= 3, counts
+    bundles = json.loads(f.ok("--json", "ioc"))
+    eq([b["name"] for b in bundles], ["SpyMobile_campaign"])
+    assert "SpyMobile" in bundles[0]["malware"], bundles
+    # Phones are checked again against the indicators.
+    def matched():
+        d = f.device("risky")
+        if d["state"] != "ready" or d["risk"] != "critical":
+            return None
+        return next((x for x in f.posture("risky") if x["threat"] == "app.ioc_match"), None)
+    m = wait_for(matched, 60, "the spy apps to match")
+    eq(m["severity"], "critical")
+    eq(sorted(m["packages"]), ["com.example.stalkerware", "com.spy.mobile"])
+    clean = [x for x in f.posture("clean") if x["check"] == "ioc"]
+    eq([x["result"] for x in clean], ["ok"])
+    # The bundle's domains are blocked as c2 by the proxy.
+    def blocked():
+        c = json.loads(f.ok("--json", "check", "upload.spy-c2.example"))
+        return c["verdict"] == "block" and c
+    c = wait_for(blocked, 30, "the proxy to block the bundle's domains")
+    eq(c["category"], "c2")
+    wait_for(lambda: any(e["threat"] == "app.ioc_match" and e["subject"] == serial and
+                         e["action"] == "detected" for e in f.events()), 10, "the ioc event")
+
+
 def main():
     if not os.path.exists(MOATD) or not os.path.exists(MOATCTL):
         print("1..0 # SKIP moatd or moatctl missing (run through meson test)")
@@ -361,7 +399,7 @@ def main():
         return 0
     f = Fixture()
     tests = [test_connect_and_posture, test_events, test_hostile, test_routing,
-             test_routing_unset, test_unplug, test_crash, test_actions]
+             test_routing_unset, test_unplug, test_crash, test_actions, test_indicators]
     print("1..%d" % len(tests))
     failed = 0
     try:
