@@ -18,18 +18,28 @@
 #include "moat-enums.h"
 #include "moat-error.h"
 #include "moat-ioc.h"
+#include "moat-ios-fixture.h"
+#include "moat-ios-plist.h"
+#include "moat-ios-posture.h"
 #include "moat-posture-advice.h"
+#ifdef MOAT_HAVE_LIBIMOBILEDEVICE
+#include "moat-ios-libimobiledevice.h"
+#endif
 
 /* How long an orderly shutdown waits for phones' routing to be undone. */
 #define SHUTDOWN_RESTORE_MS 3000
 #define ACTION_TIMEOUT_MS 15000
+/* usbmuxd is asked for iPhones this often while the phones are followed. */
+#define IOS_POLL_MS 5000
 
 #define BUNDLE_SUFFIX ".stix2"
 #define DOMAINS_FILE "indicator-domains.list"
 
 typedef struct {
   char               *serial;
-  char               *adb_state;     /* as the adb server says; NULL: gone */
+  gboolean            ios;           /* an iPhone through usbmuxd, not adb */
+  char               *adb_state;     /* as the adb server says ("device" for a
+                                      * present iPhone); NULL: gone */
   gboolean            wifi;
   gboolean            checking;
   gboolean            busy;          /* routing or an action in flight */
@@ -54,6 +64,9 @@ struct _MoatDeviceManager
   char          *data_dir;
   char          *state_path;
   MoatAdbClient *adb;
+  MoatIosSource *ios;                /* nullable: no way to reach iPhones */
+  guint          ios_poll_id;
+  gboolean       ios_polling;
   GCancellable  *cancellable;
   GHashTable    *devices;            /* serial -> Device */
   GHashTable    *routes;             /* serial -> Routing, as on disk */
@@ -512,12 +525,70 @@ inspected_cb (GObject      *object,
 }
 
 static void
+ios_collected_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  MoatDeviceManager *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MoatIosSnapshot) snapshot = moat_ios_source_collect_finish (MOAT_IOS_SOURCE (object),
+                                                                        result, &error);
+  Device *device = g_hash_table_lookup (self->devices, g_task_get_task_data (task));
+  g_autoptr(MoatAndroidPosture) posture = NULL;
+  GVariant *lockdown;
+  const char *type, *version;
+  g_autoptr(GPtrArray) waiters = NULL;
+
+  self->in_flight--;
+  if (device == NULL || snapshot == NULL)
+    {
+      g_task_return_boolean (task, FALSE);
+      return;
+    }
+  posture = g_new0 (MoatAndroidPosture, 1);
+  posture->serial = g_strdup (device->serial);
+  lockdown = snapshot->answers[MOAT_IOS_QUERY_LOCKDOWN];
+  type = lockdown != NULL ? moat_ios_plist_lookup_string (lockdown, "ProductType") : NULL;
+  version = lockdown != NULL ? moat_ios_plist_lookup_string (lockdown, "ProductVersion") : NULL;
+  posture->model = g_strdup_printf ("Apple %s", type != NULL ? type : "iPhone");
+  posture->os = version != NULL ? g_strdup_printf (_("iOS %s"), version) : g_strdup ("");
+  posture->findings = moat_ios_check_posture (snapshot);
+  posture->packages = snapshot->apps != NULL ? moat_ios_apps_to_packages (snapshot->apps) : NULL;
+  for (guint q = 0; q < MOAT_IOS_QUERY_LAST; q++)
+    posture->failed += snapshot->errors[q] != NULL;
+  if (posture->packages != NULL)
+    g_ptr_array_extend_and_steal (posture->findings,
+                                  moat_android_check_iocs (self->iocs, posture->packages));
+  device->checking = FALSE;
+  g_clear_pointer (&device->error, g_free);
+  g_clear_pointer (&device->posture, moat_android_posture_free);
+  device->posture = g_steal_pointer (&posture);
+  device->checked = g_get_real_time ();
+  update_threats (self, device);
+  waiters = g_steal_pointer (&device->waiters);
+  device->waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < waiters->len; i++)
+    g_task_return_boolean (g_ptr_array_index (waiters, i), TRUE);
+  g_task_return_boolean (task, TRUE);
+  changed (self);
+}
+
+static void
 inspect (MoatDeviceManager *self,
          Device            *device)
 {
   GTask *task = g_task_new (self, self->cancellable, NULL, NULL);
   g_autofree char *moat_proxy = NULL;
 
+  if (device->ios)
+    {
+      g_task_set_task_data (task, g_strdup (device->serial), g_free);
+      self->in_flight++;
+      moat_ios_source_collect_async (self->ios, device->serial, self->cancellable,
+                                     ios_collected_cb, task);
+      return;
+    }
   if (device->routing)
     moat_proxy = g_strdup_printf ("127.0.0.1:%u",
                                   ((Routing *) g_hash_table_lookup (self->routes,
@@ -641,7 +712,8 @@ on_devices_changed_cb (MoatAdbClient     *adb,
     {
       Device *device = value;
 
-      if (g_hash_table_contains (seen, device->serial) || device->adb_state == NULL)
+      if (device->ios || g_hash_table_contains (seen, device->serial) ||
+          device->adb_state == NULL)
         continue;
       g_clear_pointer (&device->adb_state, g_free);
       routing_interrupted (self, device);
@@ -650,11 +722,85 @@ on_devices_changed_cb (MoatAdbClient     *adb,
 }
 
 static void
+ios_listed_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(MoatDeviceManager) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = moat_ios_source_list_devices_finish (MOAT_IOS_SOURCE (object),
+                                                                   result, &error);
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  GHashTableIter iter;
+  gpointer value;
+  gboolean any_change = FALSE;
+
+  self->ios_polling = FALSE;
+  if (self->shut_down)
+    return;
+  if (list == NULL)
+    {
+      /* No usbmuxd is the normal case without iPhones. */
+      g_debug ("Listing iPhones: %s", error->message);
+      list = g_ptr_array_new ();
+    }
+  for (guint i = 0; i < list->len; i++)
+    {
+      const MoatIosDevice *d = g_ptr_array_index (list, i);
+      Device *device = device_get (self, d->udid);
+      gboolean was_ready = g_strcmp0 (device->adb_state, "device") == 0;
+
+      g_hash_table_add (seen, d->udid);
+      device->ios = TRUE;
+      device->wifi = d->connection == MOAT_IOS_CONNECTION_NETWORK;
+      if (!was_ready)
+        {
+          g_free (device->adb_state);
+          device->adb_state = g_strdup ("device");
+          any_change = TRUE;
+          check_device (self, device);
+        }
+    }
+  g_hash_table_iter_init (&iter, self->devices);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Device *device = value;
+
+      if (device->ios && device->adb_state != NULL && !g_hash_table_contains (seen, device->serial))
+        {
+          g_clear_pointer (&device->adb_state, g_free);
+          any_change = TRUE;
+        }
+    }
+  if (any_change)
+    changed (self);
+}
+
+static gboolean
+ios_poll_cb (gpointer user_data)
+{
+  MoatDeviceManager *self = user_data;
+
+  if (!self->ios_polling)
+    {
+      self->ios_polling = TRUE;
+      moat_ios_source_list_devices_async (self->ios, self->cancellable, ios_listed_cb,
+                                          g_object_ref (self));
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
 start_tracking (MoatDeviceManager *self)
 {
   if (self->tracking || self->shut_down)
     return;
   self->tracking = TRUE;
+  if (self->ios != NULL)
+    {
+      ios_poll_cb (self);
+      self->ios_poll_id = g_timeout_add (IOS_POLL_MS, ios_poll_cb, self);
+    }
   g_signal_connect_object (self->adb, "devices-changed", G_CALLBACK (on_devices_changed_cb),
                            self, 0);
   moat_adb_client_start_tracking (self->adb);
@@ -670,7 +816,9 @@ moat_device_manager_finalize (GObject *object)
   g_cancellable_cancel (self->cancellable);
   if (self->tracking)
     moat_adb_client_stop_tracking (self->adb);
+  g_clear_handle_id (&self->ios_poll_id, g_source_remove);
   g_clear_object (&self->adb);
+  g_clear_object (&self->ios);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->devices, g_hash_table_unref);
   g_clear_pointer (&self->routes, g_hash_table_unref);
@@ -732,6 +880,15 @@ moat_device_manager_new (const char *data_dir,
   self->bundle_times = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->iocs = moat_ioc_set_new ();
   self->adb = moat_adb_client_new (adb_port, NULL);
+#if MOAT_ENABLE_TEST_API
+  /* Tests: an iPhone's recorded answers (tests/fixtures/ios/PROFILE). */
+  if (g_getenv ("MOAT_TEST_IOS_FIXTURE") != NULL)
+    self->ios = MOAT_IOS_SOURCE (moat_ios_fixture_new (g_getenv ("MOAT_TEST_IOS_FIXTURE")));
+#endif
+#ifdef MOAT_HAVE_LIBIMOBILEDEVICE
+  if (self->ios == NULL)
+    self->ios = MOAT_IOS_SOURCE (moat_ios_libimobiledevice_new ());
+#endif
   return self;
 }
 
@@ -1220,7 +1377,7 @@ moat_device_manager_get_devices (MoatDeviceManager *self)
       MoatSeverity worst = posture_worst (device->posture, &any);
 
       info->serial = g_strdup (device->serial);
-      info->platform = g_strdup ("android");
+      info->platform = g_strdup (device->ios ? "ios" : "android");
       info->model = g_strdup (device->posture != NULL ? device->posture->model : "");
       info->os = g_strdup (device->posture != NULL ? device->posture->os : "");
       info->connection = g_strdup (device->wifi ? "wifi" : "usb");
@@ -1354,7 +1511,7 @@ moat_device_manager_get_posture (MoatDeviceManager  *self,
       MoatDeviceFinding *d = g_new0 (MoatDeviceFinding, 1);
       MoatPostureAdvice advice;
 
-      moat_posture_advice_lookup ("android",
+      moat_posture_advice_lookup (device->ios ? "ios" : "android",
                                   f->result == MOAT_POSTURE_THREAT ? f->threat : NULL, &advice);
       d->check = g_strdup (f->check);
       d->result = g_strdup (moat_posture_result_to_string (f->result));
@@ -1910,6 +2067,13 @@ moat_device_manager_set_routing_async (MoatDeviceManager   *self,
       g_task_return_error (task, error);
       return;
     }
+  if (device->ios)
+    {
+      g_task_return_new_error (task, MOAT_ERROR, MOAT_ERROR_NOT_SUPPORTED,
+                               _("Moat cannot route an iPhone’s traffic: iOS takes a proxy "
+                                 "only from the user or a configuration profile"));
+      return;
+    }
   if (device->busy)
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_BUSY,
@@ -2082,6 +2246,13 @@ moat_device_manager_action_async (MoatDeviceManager   *self,
       g_task_return_error (task, error);
       return;
     }
+  if (device->ios)
+    {
+      g_task_return_new_error (task, MOAT_ERROR, MOAT_ERROR_NOT_SUPPORTED,
+                               _("Moat cannot change apps or settings on an iPhone: follow the "
+                                 "steps on the iPhone itself"));
+      return;
+    }
   if (g_strcmp0 (device->adb_state, "device") != 0 || device->posture == NULL)
     {
       g_task_return_new_error (task, MOAT_ERROR, MOAT_ERROR_FAILED,
@@ -2200,6 +2371,7 @@ moat_device_manager_shutdown (MoatDeviceManager *self)
     }
   self->shut_down = TRUE;
   g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->ios_poll_id, g_source_remove);
   if (self->tracking)
     moat_adb_client_stop_tracking (self->adb);
 }

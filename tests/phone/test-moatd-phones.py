@@ -77,6 +77,9 @@ class Fixture:
         self.env["HOME"] = self.tmp
         self.env["ANDROID_ADB_SERVER_PORT"] = str(self.adb_port)
         self.env["GSETTINGS_BACKEND"] = "memory"
+        # An iPhone from recorded lockdown and installation_proxy answers.
+        self.env["MOAT_TEST_IOS_FIXTURE"] = os.path.join(SOURCE, "tests", "fixtures", "ios",
+                                                         "risky")
         self.env.pop("MOAT_DBUS_ADDRESS", None)
         for k in ("ADB_VENDOR_KEYS", "ANDROID_SERIAL"):
             self.env.pop(k, None)
@@ -200,7 +203,7 @@ def routing_events(f, serial):
 
 def test_connect_and_posture(f):
     # The first GetDevices starts the adb server on the private port.
-    eq(f.devices(), {})
+    eq([d for d in f.devices().values() if d["platform"] == "android"], [])
     for key in ("risky", "clean", "hostile"):
         out = f.ok("connect", f.sims[key]["serial"])
         assert "Connected to" in out, out
@@ -390,6 +393,28 @@ def test_indicators(f):
                          e["action"] == "detected" for e in f.events()), 10, "the ioc event")
 
 
+def test_iphone(f):
+    """The iPhone behind the usbmuxd seam: the same threat model, no changes."""
+    def iphone():
+        return next((d for d in f.devices().values()
+                     if d["platform"] == "ios" and d["state"] == "ready"), None)
+    d = wait_for(iphone, 30, "the iPhone")
+    print("# iphone: %s" % json.dumps(d))
+    eq(d["connection"], "usb")
+    findings = json.loads(f.ok("--json", "device", d["serial"], "posture"))
+    threats = {x["threat"] for x in findings if x["result"] == "threat"}
+    print("# iphone threats: %s" % ", ".join(sorted(threats)))
+    assert {"os.no_screen_lock", "os.rooted", "app.sideloaded"} <= threats, threats
+    lock = next(x for x in findings if x["threat"] == "os.no_screen_lock")
+    assert "Passcode" in lock["fix"], lock
+    # Moat never changes an iPhone.
+    r = f.ctl("device", d["serial"], "protect", "on", "--yes")
+    eq(r.returncode, 1)
+    assert "iPhone" in r.stderr, r.stderr
+    r = f.ctl("device", d["serial"], "open-settings", "security")
+    eq(r.returncode, 1)
+
+
 def main():
     if not os.path.exists(MOATD) or not os.path.exists(MOATCTL):
         print("1..0 # SKIP moatd or moatctl missing (run through meson test)")
@@ -399,7 +424,7 @@ def main():
         return 0
     f = Fixture()
     tests = [test_connect_and_posture, test_events, test_hostile, test_routing,
-             test_routing_unset, test_unplug, test_crash, test_actions, test_indicators]
+             test_routing_unset, test_unplug, test_crash, test_actions, test_indicators, test_iphone]
     print("1..%d" % len(tests))
     failed = 0
     try:
