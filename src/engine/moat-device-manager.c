@@ -1602,7 +1602,10 @@ connected_cb (GObject      *object,
                                _("adb’s answer makes no sense"));
       return;
     }
-  if (g_str_has_prefix (text, "connected to ") || g_str_has_prefix (text, "already connected to "))
+  /* "failed to authenticate": reached, and waiting for "Allow" on the
+   * phone, which GetDevices then says. */
+  if (g_str_has_prefix (text, "connected to ") || g_str_has_prefix (text, "already connected to ") ||
+      g_str_has_prefix (text, "failed to authenticate to "))
     {
       g_task_return_pointer (task, g_strdup (g_task_get_task_data (task)), g_free);
       return;

@@ -87,8 +87,15 @@ class Fixture:
         self.procs = []
         self.moatd = None
 
-    def start_sim(self, key, profile):
+    def start_sim(self, key, profile, auth=None):
         port = free_port(odd=True)
+        if auth is not None:
+            with open(os.path.join(PROFILES, profile)) as fp:
+                data = json.load(fp)
+            data["auth"] = auth
+            profile = os.path.join(self.tmp, key + ".json")
+            with open(profile, "w") as fp:
+                json.dump(data, fp)
         ctl = os.path.join(self.tmp, key + ".ctl")
         state = os.path.join(self.tmp, key + ".state.json")
         ready = os.path.join(self.tmp, key + ".ready")
@@ -415,6 +422,22 @@ def test_iphone(f):
     eq(r.returncode, 1)
 
 
+def test_unauthorized(f):
+    """A phone that has not allowed this computer says what to tap, then is checked."""
+    serial = f.start_sim("locked", "clean.json", auth="keys")
+    f.ok("connect", serial)
+    d = wait_for(lambda: (f.device("locked") or {}).get("state") == "unauthorized" and
+                 f.device("locked"), 30, "the phone to wait for Allow")
+    print("# message: " + d["message"])
+    assert "Allow" in d["message"], d
+    eq(d["risk"], "unknown")
+    eq(f.ctl("device", serial, "check").returncode, 1)
+    f.control("locked", "allow")
+    d = wait_for(lambda: f.settled("locked"), 30, "the check once allowed")
+    eq(d["state"], "ready")
+    eq(d["risk"], "low")
+
+
 def main():
     if not os.path.exists(MOATD) or not os.path.exists(MOATCTL):
         print("1..0 # SKIP moatd or moatctl missing (run through meson test)")
@@ -424,7 +447,7 @@ def main():
         return 0
     f = Fixture()
     tests = [test_connect_and_posture, test_events, test_hostile, test_routing,
-             test_routing_unset, test_unplug, test_crash, test_actions, test_indicators, test_iphone]
+             test_routing_unset, test_unplug, test_crash, test_actions, test_indicators, test_iphone, test_unauthorized]
     print("1..%d" % len(tests))
     failed = 0
     try:
