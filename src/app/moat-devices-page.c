@@ -1066,6 +1066,7 @@ create_device_row (MoatDevicesPage      *self,
   GtkWidget *icon = gtk_image_new_from_icon_name ("phone-symbolic");
   GtkWidget *suffix = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
   GtkWidget *risk = gtk_label_new (NULL);
+  GtkWidget *badges = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   GtkWidget *badge = gtk_label_new (connection_text (info->connection));
   g_autofree char *subtitle = device_subtitle (self, info);
 
@@ -1096,10 +1097,23 @@ create_device_row (MoatDevicesPage      *self,
     }
   gtk_box_append (GTK_BOX (suffix), risk);
   gtk_widget_add_css_class (badge, "device-badge");
-  gtk_widget_set_halign (badge, GTK_ALIGN_END);
   gtk_widget_set_tooltip_text (badge, g_strcmp0 (info->connection, "wifi") == 0
                                       ? _("Connected over Wi-Fi") : _("Connected over USB"));
-  gtk_box_append (GTK_BOX (suffix), badge);
+  gtk_widget_set_halign (badges, GTK_ALIGN_END);
+  if (info->routing)
+    {
+      GtkWidget *shield = gtk_image_new_from_icon_name ("security-high-symbolic");
+      const char *routed = _("Web traffic goes through Moat’s filter");
+
+      gtk_widget_add_css_class (shield, "success");
+      gtk_widget_set_tooltip_text (shield, routed);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (shield),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, routed,
+                                      -1);
+      gtk_box_append (GTK_BOX (badges), shield);
+    }
+  gtk_box_append (GTK_BOX (badges), badge);
+  gtk_box_append (GTK_BOX (suffix), badges);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), suffix);
 
   if (moat_device_info_needs_attention (info))
@@ -1331,9 +1345,12 @@ set_routing_cb (GObject      *object,
                             ? _("Could not protect the phone’s web traffic")
                             : _("Could not stop protecting the phone’s web traffic"),
                       error);
-  else if (info != NULL)
-    /* Until GetDevices says so too. */
-    info->routing = data->enabled;
+  else if (info != NULL && info->routing != data->enabled)
+    {
+      /* Until GetDevices says so too. */
+      info->routing = data->enabled;
+      build_list (self);
+    }
   update_detail (self);
   queue_refresh (self);
 }
