@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "moat-cli-devices.h"
+#include "moat-cli-health.h"
 #include "moat-cli-lists.h"
 #include "moat-cli-output.h"
 #include "moat-cli-time.h"
@@ -51,6 +52,7 @@ typedef enum {
   COMMAND_DEVICE,
   COMMAND_CONNECT,
   COMMAND_IOC,
+  COMMAND_HEALTH,
 } Command;
 
 typedef struct {
@@ -60,6 +62,8 @@ typedef struct {
   MoatEventFilter *filter;
   GPtrArray       *collected;   /* MoatEvent, newest first, while listing */
   GVariant        *threats;     /* GetThreats' reply, while GetResponses runs */
+  gboolean         all;         /* health --all */
+  gint64           snooze_until;
 
   Command          command;
   GStrv            args;        /* the command's own arguments */
@@ -119,6 +123,9 @@ help_text (void)
            "  moatctl device SERIAL open-settings SCREEN\n"
            "  moatctl connect ADDRESS\n"
            "  moatctl [--json] ioc [import FILE [--name NAME]]\n"
+           "  moatctl [--json] health [check] [--all]\n"
+           "  moatctl health fix ID [SUBJECT] [--yes]\n"
+           "  moatctl health snooze ID [SUBJECT] --for SPAN\n"
            "  moatctl [--json] policy check FILE\n"
            "  moatctl policy load FILE\n"
            "  moatctl [--json] policy show\n"
@@ -171,6 +178,12 @@ help_text (void)
            "                    format Amnesty's MVT publishes); apps on phones that\n"
            "                    match become threats and its domains are blocked as c2.\n"
            "                    Without import, list the bundles.\n"
+           "  health            Whether Moat's protections can work and this computer and\n"
+           "                    the phones are in a healthy state: the health level (0 to\n"
+           "                    4) and each problem with why it matters and the steps\n"
+           "                    that fix it; --all lists the healthy checks too. check:\n"
+           "                    check now first; fix: let Moat fix a problem it can fix;\n"
+           "                    snooze: no reminder about it for SPAN (1d, 3h, ...).\n"
            "  policy            Which threat gets which response. check: whether Moat\n"
            "                    would accept the policy FILE, and if not, the line and\n"
            "                    the reason (needs no moatd); load: put FILE in force,\n"
@@ -191,7 +204,9 @@ help_text (void)
            "  -f, --follow      Then keep printing new events as they are recorded, each\n"
            "                    once, until interrupted. With --json, one JSON object per\n"
            "                    line (JSON Lines).\n"
-           "  -y, --yes         Change the phone without asking first.\n"
+           "  -y, --yes         Change the phone (or fix) without asking first.\n"
+           "  --all             With health: the healthy checks too.\n"
+           "  --for SPAN        With health snooze: how long.\n"
            "  -h, --help        Show this help.\n"
            "  --version         Show the version.\n"
            "\n"
@@ -1208,6 +1223,127 @@ run_ioc (Ctl *ctl)
                                    fds, NULL, ioc_imported_cb, ctl);
 }
 
+/* ---- health ---- */
+
+static void
+health_props_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Ctl *ctl = user_data;
+  g_autoptr(GVariant) reply = call_finish (ctl, result);
+  g_autoptr(GVariant) props = NULL;
+  g_autoptr(GVariant) items = NULL;
+  guint32 level = 0;
+  const char *summary = "";
+
+  if (reply == NULL)
+    return;
+  props = g_variant_get_child_value (reply, 0);
+  g_variant_lookup (props, "HealthLevel", "u", &level);
+  g_variant_lookup (props, "HealthSummary", "&s", &summary);
+  items = g_variant_get_child_value (ctl->threats, 0);
+  if (ctl->json)
+    {
+      g_autoptr(JsonNode) node = moat_cli_health_to_json (level, summary, items);
+
+      print_json (node);
+    }
+  else
+    {
+      g_autoptr(GString) out = g_string_new (NULL);
+
+      moat_cli_append_health (out, level, summary, items, ctl->all);
+      write_out (out->str);
+    }
+  done (ctl);
+}
+
+/* GetHealth's reply, then the level and its sentence. */
+static void
+health_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Ctl *ctl = user_data;
+  g_autoptr(GVariant) reply = call_finish (ctl, result);
+
+  if (reply == NULL)
+    return;
+  g_clear_pointer (&ctl->threats, g_variant_unref);
+  ctl->threats = g_steal_pointer (&reply);
+  call (ctl, "org.freedesktop.DBus.Properties.GetAll",
+        g_variant_new ("(s)", "io.github.moatproject.Moat1"), health_props_cb);
+}
+
+static void
+health_checked_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Ctl *ctl = user_data;
+  g_autoptr(GVariant) reply = call_finish (ctl, result);
+
+  if (reply == NULL)
+    return;
+  call (ctl, "GetHealth", NULL, health_cb);
+}
+
+static void
+health_listed_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Ctl *ctl = user_data;
+  g_autoptr(GVariant) reply = call_finish (ctl, result);
+  g_autoptr(GVariant) items = NULL;
+  gboolean moat_checked = FALSE;
+  GVariantIter iter;
+  const char *area;
+
+  if (reply == NULL)
+    return;
+  /* Never checked yet: check now rather than show nothing. */
+  items = g_variant_get_child_value (reply, 0);
+  g_variant_iter_init (&iter, items);
+  while (!moat_checked && g_variant_iter_next (&iter, "(&s&s@s@s@s@s@s@s@s@s@as@b@s@x)", NULL,
+                                               &area, NULL, NULL, NULL, NULL, NULL, NULL,
+                                               NULL, NULL, NULL, NULL, NULL, NULL))
+    moat_checked = g_str_equal (area, "moat");
+  if (!moat_checked)
+    {
+      call (ctl, "CheckHealth", g_variant_new ("(s)", ""), health_checked_cb);
+      return;
+    }
+  g_clear_pointer (&ctl->threats, g_variant_unref);
+  ctl->threats = g_steal_pointer (&reply);
+  call (ctl, "org.freedesktop.DBus.Properties.GetAll",
+        g_variant_new ("(s)", "io.github.moatproject.Moat1"), health_props_cb);
+}
+
+static void
+run_health (Ctl *ctl)
+{
+  const char *subject;
+
+  if (ctl->args[0] == NULL)
+    call (ctl, "GetHealth", NULL, health_listed_cb);
+  else if (g_str_equal (ctl->args[0], "check"))
+    {
+      if (!ctl->json && isatty (STDERR_FILENO))
+        g_printerr ("%s", _("Checking…\n"));
+      call (ctl, "CheckHealth", g_variant_new ("(s)", ""), health_checked_cb);
+    }
+  else if (g_str_equal (ctl->args[0], "fix"))
+    {
+      g_autofree char *question = NULL;
+
+      subject = ctl->args[2] != NULL ? ctl->args[2] : "";
+      question = g_strdup_printf (_("Let Moat fix “%s”?"), ctl->args[1]);
+      if (!confirm (ctl, question))
+        return;
+      call (ctl, "FixHealth", g_variant_new ("(ss)", ctl->args[1], subject), device_changed_cb);
+    }
+  else
+    {
+      subject = ctl->args[2] != NULL ? ctl->args[2] : "";
+      call (ctl, "SnoozeHealth", g_variant_new ("(ssx)", ctl->args[1], subject,
+                                                ctl->snooze_until), void_cb);
+    }
+}
+
 static void
 run_command (Ctl *ctl)
 {
@@ -1256,6 +1392,9 @@ run_command (Ctl *ctl)
       break;
     case COMMAND_IOC:
       run_ioc (ctl);
+      break;
+    case COMMAND_HEALTH:
+      run_health (ctl);
       break;
     case COMMAND_EVENTS:
     default:
@@ -1604,6 +1743,8 @@ typedef struct {
   char     *name;
   gboolean  remove;
   gboolean  yes;
+  gboolean  all;
+  char     *for_span;
 } Options;
 
 static void
@@ -1618,6 +1759,7 @@ options_clear (Options *o)
   g_free (o->limit);
   g_free (o->category);
   g_free (o->name);
+  g_free (o->for_span);
 }
 
 /* Builds ctl->filter from the options; FALSE (and a usage message) on bad values. */
@@ -1712,6 +1854,8 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
     { "name", 0, 0, G_OPTION_ARG_STRING, &o.name, NULL, NULL },
     { "remove", 'r', 0, G_OPTION_ARG_NONE, &o.remove, NULL, NULL },
     { "yes", 'y', 0, G_OPTION_ARG_NONE, &o.yes, NULL, NULL },
+    { "all", 0, 0, G_OPTION_ARG_NONE, &o.all, NULL, NULL },
+    { "for", 0, 0, G_OPTION_ARG_STRING, &o.for_span, NULL, NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -1743,7 +1887,7 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
     {
       fail (ctl, EXIT_USAGE,
             _("No command given: use status, events, check, lists, allow, block, protect, "
-              "protected, threats, scan, devices, device, connect, ioc or policy"));
+              "protected, threats, scan, devices, device, connect, ioc, health or policy"));
       goto out;
     }
   command = (*argv)[1];
@@ -1777,11 +1921,13 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
     ctl->command = COMMAND_CONNECT;
   else if (g_str_equal (command, "ioc"))
     ctl->command = COMMAND_IOC;
+  else if (g_str_equal (command, "health"))
+    ctl->command = COMMAND_HEALTH;
   else
     {
       fail (ctl, EXIT_USAGE,
             _("“%s” is not a command: use status, events, check, lists, allow, block, protect, "
-              "protected, threats, scan, devices, device, connect, ioc or policy"),
+              "protected, threats, scan, devices, device, connect, ioc, health or policy"),
             command);
       goto out;
     }
@@ -1806,12 +1952,18 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
       fail (ctl, EXIT_USAGE, _("--category and --name belong to “lists add”"));
       goto out;
     }
-  if (o.yes && ctl->command != COMMAND_DEVICE)
+  if (o.yes && ctl->command != COMMAND_DEVICE && ctl->command != COMMAND_HEALTH)
     {
-      fail (ctl, EXIT_USAGE, _("--yes belongs to “device”"));
+      fail (ctl, EXIT_USAGE, _("--yes belongs to “device” and “health fix”"));
+      goto out;
+    }
+  if ((o.all || o.for_span != NULL) && ctl->command != COMMAND_HEALTH)
+    {
+      fail (ctl, EXIT_USAGE, _("--all and --for belong to “health”"));
       goto out;
     }
   ctl->yes = o.yes;
+  ctl->all = o.all;
   if (o.remove && ctl->command != COMMAND_ALLOW && ctl->command != COMMAND_BLOCK &&
       ctl->command != COMMAND_PROTECTED)
     {
@@ -1896,6 +2048,30 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
           goto out;
         }
       break;
+    case COMMAND_HEALTH:
+      if (n_args == 0 || (n_args == 1 && g_str_equal (ctl->args[0], "check")) ||
+          ((n_args == 2 || n_args == 3) && g_str_equal (ctl->args[0], "fix")))
+        break;
+      if ((n_args == 2 || n_args == 3) && g_str_equal (ctl->args[0], "snooze"))
+        {
+          g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+          g_autoptr(GError) span_error = NULL;
+          gint64 before;
+
+          if (o.for_span == NULL || o.for_span[0] == '\0' ||
+              !g_ascii_isdigit (o.for_span[0]) ||
+              !moat_cli_parse_time (o.for_span, now, &before, &span_error))
+            {
+              fail (ctl, EXIT_USAGE, _("“health snooze” needs --for SPAN, such as 1d or 3h"));
+              goto out;
+            }
+          ctl->snooze_until = 2 * (g_date_time_to_unix (now) * G_USEC_PER_SEC +
+                                   g_date_time_get_microsecond (now)) - before;
+          break;
+        }
+      fail (ctl, EXIT_USAGE, _("Use “health”, “health check”, “health fix ID [SUBJECT]” or "
+                               "“health snooze ID [SUBJECT] --for SPAN”"));
+      goto out;
     case COMMAND_IOC:
       if (n_args == 0 || (n_args == 2 && g_str_equal (ctl->args[0], "import")))
         break;

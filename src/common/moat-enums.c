@@ -171,6 +171,7 @@ static const struct {
   { "content.unwanted",         N_("Unwanted content") },
   { "moat.device_action",       N_("Action on a phone") },
   { "moat.device_routing",      N_("Phone traffic through Moat") },
+  { "moat.health_problem",      N_("Protection health problem") },
   { "moat.policy_block",        N_("Cut off by the threat policy") },
   { "moat.protected_resource",  N_("Protected resource held back") },
   { "moat.response_restored",   N_("Protection actions after a restart") },

@@ -1237,6 +1237,119 @@ on_handle_get_indicators_cb (MoatDBusMoat1         *skeleton,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* ---- protection health ---- */
+
+static gboolean
+on_handle_get_health_cb (MoatDBusMoat1         *skeleton,
+                         GDBusMethodInvocation *invocation,
+                         MoatDaemon            *self)
+{
+  g_autoptr(GPtrArray) items = moat_health_manager_get_items (moat_engine_get_health (self->engine));
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a" MOAT_HEALTH_ITEM_VARIANT_TYPE));
+  for (guint i = 0; i < items->len; i++)
+    g_variant_builder_add_value (&builder, moat_health_item_to_variant (g_ptr_array_index (items, i)));
+  moat_dbus_moat1_complete_get_health (skeleton, invocation, g_variant_builder_end (&builder));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+health_checked_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(Call) call = user_data;
+  GError *error = NULL;
+
+  if (!moat_health_manager_check_finish (MOAT_HEALTH_MANAGER (object), result, &error))
+    {
+      call_return_error (call, error);
+      return;
+    }
+  moat_dbus_moat1_complete_check_health (call->self->skeleton,
+                                         g_steal_pointer (&call->invocation));
+}
+
+static gboolean
+on_handle_check_health_cb (MoatDBusMoat1         *skeleton,
+                           GDBusMethodInvocation *invocation,
+                           const char            *id,
+                           MoatDaemon            *self)
+{
+  Call *call = call_begin (self, invocation);
+
+  if (call == NULL)
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  /* Every check runs: they are cheap, and run together. */
+  moat_health_manager_check_async (moat_engine_get_health (self->engine), self->cancellable,
+                                   health_checked_cb, call);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+health_fixed_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(Call) call = user_data;
+  GError *error = NULL;
+  g_autofree char *message = moat_health_manager_fix_finish (MOAT_HEALTH_MANAGER (object), result,
+                                                             &error);
+
+  if (message == NULL)
+    {
+      call_return_error (call, error);
+      return;
+    }
+  moat_dbus_moat1_complete_fix_health (call->self->skeleton, g_steal_pointer (&call->invocation),
+                                       message);
+}
+
+static gboolean
+on_handle_fix_health_cb (MoatDBusMoat1         *skeleton,
+                         GDBusMethodInvocation *invocation,
+                         const char            *id,
+                         const char            *subject,
+                         MoatDaemon            *self)
+{
+  Call *call = call_begin (self, invocation);
+
+  if (call == NULL)
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  moat_health_manager_fix_async (moat_engine_get_health (self->engine), id, subject,
+                                 self->cancellable, health_fixed_cb, call);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_handle_snooze_health_cb (MoatDBusMoat1         *skeleton,
+                            GDBusMethodInvocation *invocation,
+                            const char            *id,
+                            const char            *subject,
+                            gint64                 until,
+                            MoatDaemon            *self)
+{
+  GError *error = NULL;
+
+  if (!moat_health_manager_snooze (moat_engine_get_health (self->engine), id, subject, until,
+                                   &error))
+    {
+      return_error (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  moat_dbus_moat1_complete_snooze_health (skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+on_health_changed_cb (MoatHealthManager *health,
+                      MoatDaemon        *self)
+{
+  if (self->exported)
+    moat_dbus_moat1_emit_health_changed (self->skeleton);
+}
+
 static void
 on_devices_changed_cb (MoatDeviceManager *devices,
                        MoatDaemon        *self)
@@ -1507,6 +1620,20 @@ moat_daemon_new (MoatEngine *engine)
                     G_CALLBACK (on_handle_set_device_routing_cb), self);
   g_signal_connect (self->skeleton, "handle-device-action",
                     G_CALLBACK (on_handle_device_action_cb), self);
+  g_signal_connect (self->skeleton, "handle-get-health", G_CALLBACK (on_handle_get_health_cb),
+                    self);
+  g_signal_connect (self->skeleton, "handle-check-health",
+                    G_CALLBACK (on_handle_check_health_cb), self);
+  g_signal_connect (self->skeleton, "handle-fix-health", G_CALLBACK (on_handle_fix_health_cb),
+                    self);
+  g_signal_connect (self->skeleton, "handle-snooze-health",
+                    G_CALLBACK (on_handle_snooze_health_cb), self);
+  g_signal_connect_object (moat_engine_get_health (engine), "changed",
+                           G_CALLBACK (on_health_changed_cb), self, 0);
+  g_object_bind_property (moat_engine_get_health (engine), "level", self->skeleton,
+                          "health-level", G_BINDING_SYNC_CREATE);
+  g_object_bind_property (moat_engine_get_health (engine), "summary", self->skeleton,
+                          "health-summary", G_BINDING_SYNC_CREATE);
   g_signal_connect (self->skeleton, "handle-import-indicators",
                     G_CALLBACK (on_handle_import_indicators_cb), self);
   g_signal_connect (self->skeleton, "handle-get-indicators",

@@ -23,6 +23,7 @@ struct _MoatAdbClient
   guint16  port;
   char    *adb_path;
   gboolean server_started;    /* tried to start the server once already */
+  GPtrArray *server_waiters;  /* GTask: refused while the server was starting */
 
   /* host:track-devices-l */
   GCancellable      *track_cancellable;
@@ -374,15 +375,24 @@ static void
 server_started_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(GTask) task = user_data;
+  MoatAdbClient *self = g_task_get_source_object (task);
   g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) waiters = g_steal_pointer (&self->server_waiters);
 
   if (!g_subprocess_wait_check_finish (G_SUBPROCESS (object), result, &error))
     {
       g_task_return_new_error (task, MOAT_ERROR, MOAT_ERROR_NOT_SUPPORTED,
                                _("The adb server could not be started: %s"), error->message);
+      for (guint i = 0; waiters != NULL && i < waiters->len; i++)
+        g_task_return_new_error (g_ptr_array_index (waiters, i), MOAT_ERROR,
+                                 MOAT_ERROR_NOT_SUPPORTED,
+                                 _("The adb server could not be started: %s"), error->message);
       return;
     }
   op_connect (g_steal_pointer (&task));
+  /* Requests refused while it was starting go now too. */
+  for (guint i = 0; waiters != NULL && i < waiters->len; i++)
+    op_connect (g_object_ref (g_ptr_array_index (waiters, i)));
 }
 
 static void
@@ -397,6 +407,14 @@ connected_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   if (op->connection == NULL)
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) && !op->retried &&
+          self->server_waiters != NULL)
+        {
+          /* Another request is starting the server: try again when it is up. */
+          op->retried = TRUE;
+          g_ptr_array_add (self->server_waiters, g_steal_pointer (&task));
+          return;
+        }
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) && !op->retried &&
           !self->server_started)
         {
           g_autofree char *port = g_strdup_printf ("%u", self->port);
@@ -406,11 +424,13 @@ connected_cb (GObject *object, GAsyncResult *result, gpointer user_data)
           /* Nothing listens: start the real server, once, and try again. */
           op->retried = TRUE;
           self->server_started = TRUE;
+          self->server_waiters = g_ptr_array_new_with_free_func (g_object_unref);
           adb = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
                                   G_SUBPROCESS_FLAGS_STDERR_SILENCE, &spawn_error,
                                   self->adb_path, "-P", port, "start-server", NULL);
           if (adb == NULL)
             {
+              g_clear_pointer (&self->server_waiters, g_ptr_array_unref);
               g_task_return_new_error (task, MOAT_ERROR, MOAT_ERROR_NOT_SUPPORTED,
                                        _("adb is not installed (%s)"), spawn_error->message);
               return;
@@ -762,6 +782,7 @@ moat_adb_client_finalize (GObject *object)
 
   g_free (self->adb_path);
   g_free (self->track_buffer);
+  g_clear_pointer (&self->server_waiters, g_ptr_array_unref);
   G_OBJECT_CLASS (moat_adb_client_parent_class)->finalize (object);
 }
 

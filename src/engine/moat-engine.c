@@ -37,6 +37,8 @@ struct _MoatEngine
   MoatResponder       *responder;
   MoatDetectors       *detectors;
   MoatDeviceManager   *devices;
+  MoatHealthManager   *health;
+  MoatNetwork         *network;
   gboolean             network_checks;     /* check by itself, not only when asked */
   gboolean             walled;             /* the protected resources are walled off */
   GStrv                walled_protected;   /* what the proxy walls off now */
@@ -1170,6 +1172,7 @@ moat_engine_constructed (GObject *object)
 
     g_autoptr(MoatNetwork) network = moat_nm_network_new ();
 
+    self->network = g_object_ref (network);
     self->responder = moat_responder_new (network, &hooks, self->data_dir);
     self->detectors = moat_detectors_new (self->settings, MOAT_NM_NETWORK (network),
                                           self->data_dir);
@@ -1186,6 +1189,7 @@ moat_engine_constructed (GObject *object)
                              self, 0);
     g_signal_connect_object (self->devices, "indicators-changed",
                              G_CALLBACK (on_indicators_changed_cb), self, 0);
+    self->health = moat_health_manager_new (self);
     g_signal_connect_object (self->responder, "vpn-changed",
                              G_CALLBACK (on_responder_vpn_changed_cb), self, 0);
     moat_responder_set_policy (self->responder, moat_policy_manager_get_policy (self->policy));
@@ -1208,8 +1212,10 @@ moat_engine_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->added_id, g_source_remove);
   g_clear_object (&self->detectors);
+  g_clear_object (&self->health);
   g_clear_object (&self->devices);
   g_clear_object (&self->responder);
+  g_clear_object (&self->network);
   if (self->proxy != NULL)
     moat_proxy_stop (self->proxy);
   g_clear_object (&self->proxy);
@@ -1477,6 +1483,9 @@ moat_engine_start_async (MoatEngine          *self,
   moat_responder_start (self->responder);
   moat_detectors_start (self->detectors, self->network_checks);
   moat_device_manager_start (self->devices);
+  /* Health is checked by itself when the network checks are (not in tests
+   * that pass --no-network-checks: they ask). */
+  moat_health_manager_start (self->health, self->network_checks);
 
   /* After a crash the desktop may still point at a proxy that is gone. */
   moat_system_proxy_recover_async (self->system_proxy, self->cancellable,
@@ -1560,6 +1569,24 @@ moat_engine_get_lists (MoatEngine *self)
 {
   g_return_val_if_fail (MOAT_IS_ENGINE (self), NULL);
   return self->lists;
+}
+
+/* Protection health. */
+MoatHealthManager *
+moat_engine_get_health (MoatEngine *self)
+{
+  g_return_val_if_fail (MOAT_IS_ENGINE (self), NULL);
+
+  return self->health;
+}
+
+/* NetworkManager, as the responder and the checks see it. */
+MoatNetwork *
+moat_engine_get_network (MoatEngine *self)
+{
+  g_return_val_if_fail (MOAT_IS_ENGINE (self), NULL);
+
+  return self->network;
 }
 
 /* The phones. */

@@ -7,6 +7,8 @@
 
 #include "moat-detectors.h"
 #include "moat-device-manager.h"
+#include "moat-health-manager.h"
+#include "moat-network.h"
 #include "moat-enums.h"
 #include "moat-event.h"
 #include "moat-lists.h"
@@ -103,6 +105,8 @@ GPtrArray           *moat_engine_get_threats           (MoatEngine          *sel
 MoatResponder       *moat_engine_get_responder         (MoatEngine          *self);
 MoatDetectors       *moat_engine_get_detectors         (MoatEngine          *self);
 MoatDeviceManager   *moat_engine_get_devices           (MoatEngine          *self);
+MoatHealthManager   *moat_engine_get_health            (MoatEngine          *self);
+MoatNetwork         *moat_engine_get_network           (MoatEngine          *self);
 void                 moat_engine_set_network_checks    (MoatEngine          *self,
                                                         gboolean             automatic);
 void                 moat_engine_set_list_files        (MoatEngine          *self,

@@ -1300,3 +1300,41 @@ moat_nm_network_get_state (MoatNmNetwork *self)
 
   return g_steal_pointer (&state);
 }
+
+/**
+ * moat_nm_network_check_vpn:
+ * @name: a VPN connection's name, as the policy gives it
+ * @out_type: (out) (optional): its VPN service type, when it exists
+ *
+ * Whether Moat could bring the VPN @name up: from NetworkManager's
+ * connection profiles, without touching the secrets themselves.
+ */
+MoatVpnCheck
+moat_nm_network_check_vpn (MoatNmNetwork  *self,
+                           const char     *name,
+                           char          **out_type)
+{
+  NMRemoteConnection *connection;
+  NMSettingVpn *vpn;
+  const char *kind, *flags;
+
+  g_return_val_if_fail (MOAT_IS_NM_NETWORK (self), MOAT_VPN_CHECK_NO_NM);
+
+  if (!nm_available (self))
+    return MOAT_VPN_CHECK_NO_NM;
+  connection = find_vpn_connection (self, name);
+  if (connection == NULL)
+    return MOAT_VPN_CHECK_MISSING;
+  vpn = nm_connection_get_setting_vpn (NM_CONNECTION (connection));
+  if (out_type != NULL)
+    *out_type = g_strdup (vpn != NULL ? nm_setting_vpn_get_service_type (vpn) : "");
+  if (vpn == NULL)
+    return MOAT_VPN_CHECK_OK;
+  /* OpenVPN and friends: a password that is "not saved" (flag 2) is asked
+   * for on every connection. */
+  kind = nm_setting_vpn_get_data_item (vpn, "connection-type");
+  flags = nm_setting_vpn_get_data_item (vpn, "password-flags");
+  if ((kind == NULL || strstr (kind, "password") != NULL) && g_strcmp0 (flags, "2") == 0)
+    return MOAT_VPN_CHECK_ASKS_PASSWORD;
+  return MOAT_VPN_CHECK_OK;
+}

@@ -26,4 +26,23 @@ MoatNetwork      *moat_nm_network_new       (void);
  * it reads libnm's cache. */
 MoatNetworkState *moat_nm_network_get_state (MoatNmNetwork *self);
 
+/**
+ * MoatVpnCheck:
+ * @MOAT_VPN_CHECK_NO_NM: NetworkManager is not running (or not yet read)
+ * @MOAT_VPN_CHECK_MISSING: no VPN connection has that name
+ * @MOAT_VPN_CHECK_ASKS_PASSWORD: it exists, but its password is not saved:
+ *   bringing it up asks the user each time
+ * @MOAT_VPN_CHECK_OK: it exists and can come up without asking
+ */
+typedef enum {
+  MOAT_VPN_CHECK_NO_NM,
+  MOAT_VPN_CHECK_MISSING,
+  MOAT_VPN_CHECK_ASKS_PASSWORD,
+  MOAT_VPN_CHECK_OK,
+} MoatVpnCheck;
+
+MoatVpnCheck      moat_nm_network_check_vpn (MoatNmNetwork *self,
+                                             const char    *name,
+                                             char         **out_type);
+
 G_END_DECLS
