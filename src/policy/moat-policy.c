@@ -21,6 +21,12 @@
  *   vpn_timeout = 30
  *   gateway = gateway.example.com:8080
  *   protect = intranet.example.com, 10.1.2.3
+ *   remind = now, 1d, every 3d             health reminders (see below)
+ *   remind_checks = computer.*, moat.*
+ *   remind_severity = medium
+ *   email = alerts@example.com
+ *   email_checks = computer.disk_encryption, moat.*
+ *   email_severity = high
  *
  *   network.* >= medium: vpn_on_demand || block_protected_resources; notify
  *   content.c2: block_host; notify
@@ -30,6 +36,15 @@
  * separated by `;`. Every chain runs; within one, `||` tries the next action
  * when one fails. For a threat the first rule that matches applies, so a
  * rule that an earlier one always beats is refused as a mistake.
+ *
+ * `remind` is when the user is reminded of a health problem that is not
+ * fixed: a list of delays, the first after the problem is first seen
+ * (`now` for at once), each next one after the one before, and optionally
+ * `every DURATION` last; `off` for never. A duration is a number and s, m,
+ * h, d or w. `remind_checks` and `email_checks` pick health checks
+ * (`area.name`, `area.*` or `*`, the areas being moat, computer and phone),
+ * `*_severity` the least severity that alerts; `email` is where the email
+ * alerts go.
  *
  * Parsing is strict and total: any fault refuses the whole file with
  * "NAME:LINE: reason", so a running policy is only ever replaced by a
@@ -45,6 +60,12 @@ struct _MoatPolicy
   guint           vpn_timeout;
   char           *gateway;
   GPtrArray      *protected_hosts;   /* canonical names and addresses, NULL-terminated */
+  MoatPolicyCadence remind;
+  GPtrArray      *remind_checks;     /* NULL-terminated; NULL for every check */
+  MoatSeverity    remind_severity;
+  char           *email;
+  GPtrArray      *email_checks;      /* NULL-terminated; NULL for every check */
+  MoatSeverity    email_severity;
 };
 
 G_DEFINE_BOXED_TYPE (MoatPolicy, moat_policy, moat_policy_ref, moat_policy_unref)
@@ -53,6 +74,44 @@ G_DEFINE_BOXED_TYPE (MoatPolicy, moat_policy, moat_policy_ref, moat_policy_unref
 #define MAX_VPN_TIMEOUT 600
 #define MAX_SETTING_VALUE 255
 #define MAX_PROTECTED_HOSTS 256
+#define DEFAULT_ALERT_SEVERITY MOAT_SEVERITY_MEDIUM
+#define MIN_DURATION G_TIME_SPAN_MINUTE
+#define MAX_DURATION (365 * G_TIME_SPAN_DAY)
+
+/* The default cadence: now, after 1 day, then every 3 days. */
+static const MoatPolicyCadence default_remind = {
+  .intervals = { 0, G_TIME_SPAN_DAY },
+  .n_intervals = 2,
+  .repeat = 3 * G_TIME_SPAN_DAY,
+};
+
+enum {
+  SETTING_VPN,
+  SETTING_VPN_TIMEOUT,
+  SETTING_GATEWAY,
+  SETTING_PROTECT,
+  SETTING_REMIND,
+  SETTING_REMIND_CHECKS,
+  SETTING_REMIND_SEVERITY,
+  SETTING_EMAIL,
+  SETTING_EMAIL_CHECKS,
+  SETTING_EMAIL_SEVERITY,
+  N_SETTINGS
+};
+
+static const char *const setting_names[] = {
+  [SETTING_VPN] = "vpn",
+  [SETTING_VPN_TIMEOUT] = "vpn_timeout",
+  [SETTING_GATEWAY] = "gateway",
+  [SETTING_PROTECT] = "protect",
+  [SETTING_REMIND] = "remind",
+  [SETTING_REMIND_CHECKS] = "remind_checks",
+  [SETTING_REMIND_SEVERITY] = "remind_severity",
+  [SETTING_EMAIL] = "email",
+  [SETTING_EMAIL_CHECKS] = "email_checks",
+  [SETTING_EMAIL_SEVERITY] = "email_severity",
+};
+G_STATIC_ASSERT (G_N_ELEMENTS (setting_names) == N_SETTINGS);
 
 static const char *const action_names[] = {
   [MOAT_ACTION_VPN_ON_DEMAND] = "vpn_on_demand",
@@ -112,6 +171,9 @@ moat_policy_unref (MoatPolicy *self)
   g_free (self->vpn);
   g_free (self->gateway);
   g_ptr_array_unref (self->protected_hosts);
+  g_clear_pointer (&self->remind_checks, g_ptr_array_unref);
+  g_free (self->email);
+  g_clear_pointer (&self->email_checks, g_ptr_array_unref);
   g_free (self);
 }
 
@@ -123,7 +185,7 @@ typedef struct {
   guint       line;
   const char *p;       /* cursor in the current line */
   const char *end;     /* end of the current line, comment excluded */
-  guint       setting_lines[4];   /* vpn, vpn_timeout, gateway, protect: where set */
+  guint       setting_lines[N_SETTINGS];   /* where each setting was set */
 } Parser;
 
 static gboolean G_GNUC_PRINTF (3, 4)
@@ -398,23 +460,220 @@ parse_protected (Parser *ps, const char *value, GError **error)
   return TRUE;
 }
 
+/* A number and s, m, h, d or w: "30m", "1d". */
+static gboolean
+parse_duration (const char *word, gint64 *out)
+{
+  static const struct {
+    char   unit;
+    gint64 us;
+  } units[] = {
+    { 's', G_TIME_SPAN_SECOND }, { 'm', G_TIME_SPAN_MINUTE }, { 'h', G_TIME_SPAN_HOUR },
+    { 'd', G_TIME_SPAN_DAY }, { 'w', 7 * G_TIME_SPAN_DAY },
+  };
+  gsize len = strlen (word);
+  g_autofree char *digits = NULL;
+  guint64 n;
+
+  if (len < 2 || len > 12)
+    return FALSE;
+  digits = g_strndup (word, len - 1);
+  if (!g_ascii_string_to_unsigned (digits, 10, 0, G_MAXUINT32, &n, NULL))
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (units); i++)
+    if (word[len - 1] == units[i].unit)
+      {
+        /* Too long a delay stays too long rather than overflow. */
+        *out = n > (guint64) (G_MAXINT64 / units[i].us) ? G_MAXINT64 : (gint64) n * units[i].us;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static gboolean
+parse_duration_in_range (Parser *ps, const char *word, gint64 *out, GError **error)
+{
+  if (!parse_duration (word, out))
+    return fail (ps, error, _("“%s” is not a duration: write a number and s, m, h, d or w, "
+                              "such as 30m or 1d"), word);
+  if (*out < MIN_DURATION || *out > MAX_DURATION)
+    return fail (ps, error, _("“%s”: a reminder’s delay must be from 1 minute to 365 days"),
+                 word);
+  return TRUE;
+}
+
+/* `remind = now, 1d, every 3d` or `remind = off` */
+static gboolean
+parse_remind (Parser *ps, const char *value, GError **error)
+{
+  g_auto(GStrv) items = g_strsplit (value, ",", -1);
+  MoatPolicyCadence cadence = { 0 };
+
+  if (g_strcmp0 (g_strstrip (items[0]), "off") == 0 && items[1] == NULL)
+    {
+      ps->policy->remind = cadence;
+      return TRUE;
+    }
+  for (guint i = 0; items[i] != NULL; i++)
+    {
+      char *item = g_strstrip (items[i]);
+
+      if (item[0] == '\0')
+        return fail (ps, error, _("“remind” has an empty item: write such as now, 1d, every 3d, "
+                                  "or off"));
+      if (cadence.repeat != 0)
+        return fail (ps, error, _("“every …” can only come last"));
+      if (strcmp (item, "now") == 0)
+        {
+          if (i > 0)
+            return fail (ps, error, _("“now” can only come first"));
+          cadence.intervals[cadence.n_intervals++] = 0;
+        }
+      else if (g_str_has_prefix (item, "every ") || g_str_has_prefix (item, "every\t"))
+        {
+          if (!parse_duration_in_range (ps, g_strstrip (item + 6), &cadence.repeat, error))
+            return FALSE;
+        }
+      else
+        {
+          if (strcmp (item, "off") == 0)
+            return fail (ps, error, _("“off” cannot be mixed with reminders"));
+          if (cadence.n_intervals == MOAT_POLICY_MAX_REMIND)
+            return fail (ps, error, _("more than %d reminders before “every”"),
+                         MOAT_POLICY_MAX_REMIND);
+          if (!parse_duration_in_range (ps, item, &cadence.intervals[cadence.n_intervals], error))
+            return FALSE;
+          cadence.n_intervals++;
+        }
+    }
+  ps->policy->remind = cadence;
+  return TRUE;
+}
+
+/* `area.name`, `area.*` or `*` */
+static gboolean
+valid_check_pattern (const char *pattern)
+{
+  static const char *const areas[] = { "moat", "computer", "phone" };
+  const char *dot = strchr (pattern, '.');
+  gboolean area_ok = FALSE;
+
+  if (strcmp (pattern, "*") == 0)
+    return TRUE;
+  if (dot == NULL || dot[1] == '\0' || strlen (pattern) > 64)
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (areas); i++)
+    area_ok = area_ok || ((gsize) (dot - pattern) == strlen (areas[i]) &&
+                          strncmp (pattern, areas[i], dot - pattern) == 0);
+  if (!area_ok)
+    return FALSE;
+  if (strcmp (dot + 1, "*") == 0)
+    return TRUE;
+  for (const char *p = dot + 1; *p != '\0'; p++)
+    if (!g_ascii_islower (*p) && !g_ascii_isdigit (*p) && *p != '_')
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+parse_check_patterns (Parser *ps, const char *key, const char *value, GPtrArray **out,
+                      GError **error)
+{
+  g_auto(GStrv) items = g_strsplit_set (value, ", \t", -1);
+  g_autoptr(GPtrArray) patterns = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; items[i] != NULL; i++)
+    {
+      gboolean known = FALSE;
+
+      if (items[i][0] == '\0')
+        continue;
+      if (!valid_check_pattern (items[i]))
+        return fail (ps, error, _("unknown check “%s”: write area.name, area.* or *, where the "
+                                  "area is moat, computer or phone"), items[i]);
+      for (guint j = 0; j < patterns->len; j++)
+        known = known || g_str_equal (g_ptr_array_index (patterns, j), items[i]);
+      if (known)
+        continue;
+      if (patterns->len == MOAT_POLICY_MAX_CHECK_PATTERNS)
+        return fail (ps, error, _("more than %d checks in “%s”"), MOAT_POLICY_MAX_CHECK_PATTERNS,
+                     key);
+      g_ptr_array_add (patterns, g_strdup (items[i]));
+    }
+  if (patterns->len == 0)
+    return fail (ps, error, _("“%s” names no check"), key);
+  g_ptr_array_add (patterns, NULL);
+  g_clear_pointer (out, g_ptr_array_unref);
+  *out = g_steal_pointer (&patterns);
+  return TRUE;
+}
+
+/* One address, local@domain, with nothing that could end a mail header. */
+static gboolean
+valid_email (const char *value)
+{
+  const char *at = strchr (value, '@');
+  const char *domain;
+  gsize label = 0;
+
+  if (at == NULL || at == value || at - value > 64 || strchr (at + 1, '@') != NULL)
+    return FALSE;
+  if (value[0] == '.' || at[-1] == '.' || strstr (value, "..") != NULL)
+    return FALSE;
+  for (const char *p = value; p < at; p++)
+    if (!g_ascii_isalnum (*p) && strchr ("!#$%&'*+/=?^_`{|}~.-", *p) == NULL)
+      return FALSE;
+  domain = at + 1;
+  if (domain[0] == '\0' || strlen (domain) > 253)
+    return FALSE;
+  for (const char *p = domain;; p++)
+    {
+      if (*p == '.' || *p == '\0')
+        {
+          if (label == 0 || label > 63 || p[-1] == '-' || p[-label] == '-')
+            return FALSE;
+          if (*p == '\0')
+            return TRUE;
+          label = 0;
+        }
+      else if (g_ascii_isalnum (*p) || *p == '-')
+        label++;
+      else
+        return FALSE;
+    }
+}
+
+static gboolean
+parse_severity_setting (Parser *ps, const char *key, const char *value, MoatSeverity *out,
+                        GError **error)
+{
+  if (!moat_severity_from_string (value, out))
+    return fail (ps, error, _("unknown severity “%s” for “%s”: use info, low, medium, high or "
+                              "critical"), value, key);
+  return TRUE;
+}
+
 static gboolean
 parse_setting (Parser *ps, char *key, GError **error)
 {
-  static const char *const keys[] = { "vpn", "vpn_timeout", "gateway", "protect" };
   MoatPolicy *policy = ps->policy;
   g_autofree char *owned_key = key;
   g_autofree char *value = NULL;
-  guint which = G_N_ELEMENTS (keys);
+  guint which = N_SETTINGS;
 
-  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
-    if (strcmp (key, keys[i]) == 0)
+  for (guint i = 0; i < N_SETTINGS; i++)
+    if (strcmp (key, setting_names[i]) == 0)
       which = i;
-  if (which == G_N_ELEMENTS (keys))
-    return fail (ps, error, _("unknown setting “%s” (known: vpn, vpn_timeout, gateway, protect)"),
-                 key);
+  if (which == N_SETTINGS)
+    {
+      g_autoptr(GString) known = g_string_new (NULL);
+
+      for (guint i = 0; i < N_SETTINGS; i++)
+        g_string_append_printf (known, "%s%s", i > 0 ? ", " : "", setting_names[i]);
+      return fail (ps, error, _("unknown setting “%s” (known: %s)"), key, known->str);
+    }
   /* protect may be given on several lines; each adds hosts. */
-  if (ps->setting_lines[which] != 0 && which != 3)
+  if (ps->setting_lines[which] != 0 && which != SETTING_PROTECT)
     return fail (ps, error, _("“%s” is set twice (first on line %u)"), key,
                  ps->setting_lines[which]);
 
@@ -429,11 +688,11 @@ parse_setting (Parser *ps, char *key, GError **error)
 
   switch (which)
     {
-    case 0:
+    case SETTING_VPN:
       g_free (policy->vpn);
       policy->vpn = g_steal_pointer (&value);
       break;
-    case 1:
+    case SETTING_VPN_TIMEOUT:
       {
         guint64 seconds;
 
@@ -443,11 +702,38 @@ parse_setting (Parser *ps, char *key, GError **error)
         policy->vpn_timeout = (guint) seconds;
       }
       break;
-    case 3:
+    case SETTING_PROTECT:
       if (!parse_protected (ps, value, error))
         return FALSE;
       break;
-    case 2:
+    case SETTING_REMIND:
+      if (!parse_remind (ps, value, error))
+        return FALSE;
+      break;
+    case SETTING_REMIND_CHECKS:
+      if (!parse_check_patterns (ps, key, value, &policy->remind_checks, error))
+        return FALSE;
+      break;
+    case SETTING_REMIND_SEVERITY:
+      if (!parse_severity_setting (ps, key, value, &policy->remind_severity, error))
+        return FALSE;
+      break;
+    case SETTING_EMAIL:
+      if (!valid_email (value))
+        return fail (ps, error, _("“%s” is not an email address such as alerts@example.com"),
+                     value);
+      g_free (policy->email);
+      policy->email = g_steal_pointer (&value);
+      break;
+    case SETTING_EMAIL_CHECKS:
+      if (!parse_check_patterns (ps, key, value, &policy->email_checks, error))
+        return FALSE;
+      break;
+    case SETTING_EMAIL_SEVERITY:
+      if (!parse_severity_setting (ps, key, value, &policy->email_severity, error))
+        return FALSE;
+      break;
+    case SETTING_GATEWAY:
     default:
       if (!valid_gateway (value))
         return fail (ps, error, _("gateway must be HOST:PORT, such as proxy.example.com:8080"));
@@ -531,6 +817,9 @@ moat_policy_parse (const char *name, const char *text, gssize length, GError **e
   policy->vpn_timeout = DEFAULT_VPN_TIMEOUT;
   policy->protected_hosts = g_ptr_array_new_with_free_func (g_free);
   g_ptr_array_add (policy->protected_hosts, NULL);
+  policy->remind = default_remind;
+  policy->remind_severity = DEFAULT_ALERT_SEVERITY;
+  policy->email_severity = DEFAULT_ALERT_SEVERITY;
 
   ps.policy = policy;
   ps.name = name;
@@ -660,6 +949,99 @@ moat_policy_get_gateway (MoatPolicy *self)
 }
 
 /**
+ * moat_policy_get_remind:
+ *
+ * Returns: (transfer none): when to remind the user of a health problem
+ *   that is not fixed; by default now, after 1 day, then every 3 days
+ */
+const MoatPolicyCadence *
+moat_policy_get_remind (MoatPolicy *self)
+{
+  g_return_val_if_fail (self != NULL, &default_remind);
+  return &self->remind;
+}
+
+/**
+ * moat_policy_get_remind_checks:
+ *
+ * Returns: (transfer none) (nullable) (array zero-terminated=1): the health
+ *   checks reminded of (`area.name`, `area.*` or `*`); NULL for every check
+ */
+const char * const *
+moat_policy_get_remind_checks (MoatPolicy *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->remind_checks != NULL ? (const char * const *) self->remind_checks->pdata : NULL;
+}
+
+/* The least severity of a health problem that is reminded of: medium by default. */
+MoatSeverity
+moat_policy_get_remind_severity (MoatPolicy *self)
+{
+  g_return_val_if_fail (self != NULL, DEFAULT_ALERT_SEVERITY);
+  return self->remind_severity;
+}
+
+/* The address email alerts go to, or NULL when the policy names none. */
+const char *
+moat_policy_get_email (MoatPolicy *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->email;
+}
+
+/**
+ * moat_policy_get_email_checks:
+ *
+ * Returns: (transfer none) (nullable) (array zero-terminated=1): the health
+ *   checks that send an email alert; NULL for every check
+ */
+const char * const *
+moat_policy_get_email_checks (MoatPolicy *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->email_checks != NULL ? (const char * const *) self->email_checks->pdata : NULL;
+}
+
+/* The least severity of a health problem that sends an email: medium by default. */
+MoatSeverity
+moat_policy_get_email_severity (MoatPolicy *self)
+{
+  g_return_val_if_fail (self != NULL, DEFAULT_ALERT_SEVERITY);
+  return self->email_severity;
+}
+
+static void
+append_duration (GString *s, gint64 us)
+{
+  static const struct {
+    char   unit;
+    gint64 us;
+  } units[] = {
+    { 'w', 7 * G_TIME_SPAN_DAY }, { 'd', G_TIME_SPAN_DAY }, { 'h', G_TIME_SPAN_HOUR },
+    { 'm', G_TIME_SPAN_MINUTE }, { 's', G_TIME_SPAN_SECOND },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (units); i++)
+    if (us % units[i].us == 0)
+      {
+        g_string_append_printf (s, "%" G_GINT64_FORMAT "%c", us / units[i].us, units[i].unit);
+        return;
+      }
+  g_string_append_printf (s, "%" G_GINT64_FORMAT "s", us / G_TIME_SPAN_SECOND);
+}
+
+static void
+append_checks (GString *s, const char *key, GPtrArray *checks)
+{
+  g_string_append_printf (s, "%s = ", key);
+  for (guint i = 0; i + 1 < checks->len; i++)
+    g_string_append_printf (s, "%s%s", i > 0 ? ", " : "",
+                            (const char *) g_ptr_array_index (checks, i));
+  g_string_append_c (s, '\n');
+}
+
+/**
  * moat_policy_to_string:
  *
  * The policy in its canonical form: settings, then rules in order, one per
@@ -681,6 +1063,39 @@ moat_policy_to_string (MoatPolicy *self)
   for (guint i = 0; i + 1 < self->protected_hosts->len; i++)
     g_string_append_printf (s, "protect = %s\n",
                             (const char *) g_ptr_array_index (self->protected_hosts, i));
+  if (memcmp (&self->remind, &default_remind, sizeof default_remind) != 0)
+    {
+      g_string_append (s, "remind = ");
+      if (self->remind.n_intervals == 0 && self->remind.repeat == 0)
+        g_string_append (s, "off");
+      for (guint i = 0; i < self->remind.n_intervals; i++)
+        {
+          if (i > 0)
+            g_string_append (s, ", ");
+          if (self->remind.intervals[i] == 0)
+            g_string_append (s, "now");
+          else
+            append_duration (s, self->remind.intervals[i]);
+        }
+      if (self->remind.repeat != 0)
+        {
+          g_string_append (s, self->remind.n_intervals > 0 ? ", every " : "every ");
+          append_duration (s, self->remind.repeat);
+        }
+      g_string_append_c (s, '\n');
+    }
+  if (self->remind_checks != NULL)
+    append_checks (s, "remind_checks", self->remind_checks);
+  if (self->remind_severity != DEFAULT_ALERT_SEVERITY)
+    g_string_append_printf (s, "remind_severity = %s\n",
+                            moat_severity_to_string (self->remind_severity));
+  if (self->email != NULL)
+    g_string_append_printf (s, "email = %s\n", self->email);
+  if (self->email_checks != NULL)
+    append_checks (s, "email_checks", self->email_checks);
+  if (self->email_severity != DEFAULT_ALERT_SEVERITY)
+    g_string_append_printf (s, "email_severity = %s\n",
+                            moat_severity_to_string (self->email_severity));
   for (guint i = 0; i < self->rules->len; i++)
     {
       const MoatPolicyRule *rule = &g_array_index (self->rules, MoatPolicyRule, i);

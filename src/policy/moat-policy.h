@@ -45,6 +45,8 @@ gboolean    moat_action_from_string (const char *str,
 #define MOAT_POLICY_MAX_RULES 512
 #define MOAT_POLICY_MAX_CHAINS 8
 #define MOAT_POLICY_MAX_CHAIN_LENGTH 8
+#define MOAT_POLICY_MAX_REMIND 8
+#define MOAT_POLICY_MAX_CHECK_PATTERNS 32
 
 /**
  * MoatPolicyChain:
@@ -73,6 +75,23 @@ typedef struct {
   guint            line;
 } MoatPolicyRule;
 
+/**
+ * MoatPolicyCadence:
+ * @intervals: (array length=n_intervals): the first reminder's delay after
+ *   a health problem is first seen, then each next one's after the one
+ *   before (µs)
+ * @repeat: after those, one reminder every @repeat µs; 0 for none
+ *
+ * When to remind the user of a health problem that is not fixed
+ * (`remind = now, 1d, every 3d`). No intervals and no repeat: never
+ * (`remind = off`).
+ */
+typedef struct {
+  gint64 intervals[MOAT_POLICY_MAX_REMIND];
+  guint  n_intervals;
+  gint64 repeat;
+} MoatPolicyCadence;
+
 typedef struct _MoatPolicy MoatPolicy;
 
 GType       moat_policy_get_type        (void) G_GNUC_CONST;
@@ -98,6 +117,12 @@ const char *moat_policy_get_vpn         (MoatPolicy  *self);
 guint       moat_policy_get_vpn_timeout (MoatPolicy  *self);
 const char *moat_policy_get_gateway     (MoatPolicy  *self);
 const char * const *moat_policy_get_protected_hosts (MoatPolicy *self);
+const MoatPolicyCadence *moat_policy_get_remind (MoatPolicy *self);
+const char * const *moat_policy_get_remind_checks (MoatPolicy *self);
+MoatSeverity moat_policy_get_remind_severity (MoatPolicy *self);
+const char *moat_policy_get_email       (MoatPolicy  *self);
+const char * const *moat_policy_get_email_checks (MoatPolicy *self);
+MoatSeverity moat_policy_get_email_severity (MoatPolicy *self);
 char       *moat_policy_to_string       (MoatPolicy  *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MoatPolicy, moat_policy_unref)

@@ -145,7 +145,8 @@ test_errors (void)
     { "vpn = A\nvpn = B\n", "test.policy:2: “vpn” is set twice (first on line 1)" },
     { "vpn =\n", "test.policy:1: “vpn” has no value" },
     { "vpnn = A\n",
-      "test.policy:1: unknown setting “vpnn” (known: vpn, vpn_timeout, gateway, protect)" },
+      "test.policy:1: unknown setting “vpnn” (known: vpn, vpn_timeout, gateway, protect, remind, "
+      "remind_checks, remind_severity, email, email_checks, email_severity)" },
     { "protect = *.example.com\n",
       "test.policy:1: “*.example.com” is not a host name or an address (protect takes names such "
       "as intranet.example.com, which cover their subdomains)" },
@@ -165,6 +166,55 @@ test_errors (void)
       "test.policy:1: gateway must be HOST:PORT, such as proxy.example.com:8080" },
     { "gateway = a b:80\n",
       "test.policy:1: gateway must be HOST:PORT, such as proxy.example.com:8080" },
+    { "remind = now, 1x\n",
+      "test.policy:1: “1x” is not a duration: write a number and s, m, h, d or w, such as 30m or "
+      "1d" },
+    { "remind = 1 d\n",
+      "test.policy:1: “1 d” is not a duration: write a number and s, m, h, d or w, such as 30m or "
+      "1d" },
+    { "remind = now, 30s\n",
+      "test.policy:1: “30s”: a reminder’s delay must be from 1 minute to 365 days" },
+    { "remind = every 366d\n",
+      "test.policy:1: “366d”: a reminder’s delay must be from 1 minute to 365 days" },
+    { "remind = 4000000000w\n",
+      "test.policy:1: “4000000000w”: a reminder’s delay must be from 1 minute to 365 days" },
+    { "remind = 1d, now\n", "test.policy:1: “now” can only come first" },
+    { "remind = now, every 1d, 2d\n", "test.policy:1: “every …” can only come last" },
+    { "remind = now,, 1d\n",
+      "test.policy:1: “remind” has an empty item: write such as now, 1d, every 3d, or off" },
+    { "remind = now, off\n", "test.policy:1: “off” cannot be mixed with reminders" },
+    { "remind = now, 1h, 2h, 3h, 4h, 5h, 6h, 7h, 8h\n",
+      "test.policy:1: more than 8 reminders before “every”" },
+    { "remind = off\nremind = now\n", "test.policy:2: “remind” is set twice (first on line 1)" },
+    { "remind_checks = disk_encryption\n",
+      "test.policy:1: unknown check “disk_encryption”: write area.name, area.* or *, where the "
+      "area is moat, computer or phone" },
+    { "email_checks = network.*\n",
+      "test.policy:1: unknown check “network.*”: write area.name, area.* or *, where the area is "
+      "moat, computer or phone" },
+    { "remind_checks = computer.Disk\n",
+      "test.policy:1: unknown check “computer.Disk”: write area.name, area.* or *, where the "
+      "area is moat, computer or phone" },
+    { "remind_checks = ,\n", "test.policy:1: “remind_checks” names no check" },
+    { "remind_severity = severe\n",
+      "test.policy:1: unknown severity “severe” for “remind_severity”: use info, low, medium, "
+      "high or critical" },
+    { "email_severity = \n", "test.policy:1: “email_severity” has no value" },
+    { "email = alerts\n",
+      "test.policy:1: “alerts” is not an email address such as alerts@example.com" },
+    { "email = a@b.example, c@d.example\n",
+      "test.policy:1: “a@b.example, c@d.example” is not an email address such as "
+      "alerts@example.com" },
+    { "email = alerts@example.com\r\nBcc: x@evil.example\n",
+      "test.policy:2: unknown threat “Bcc”: write vector.kind, vector.* or *, where the vector "
+      "is network, content, app, os or moat" },
+    { "email = <alerts@example.com>\n",
+      "test.policy:1: “<alerts@example.com>” is not an email address such as alerts@example.com" },
+    { "email = alerts@-example.com\n",
+      "test.policy:1: “alerts@-example.com” is not an email address such as alerts@example.com" },
+    { "email = al..erts@example.com\n",
+      "test.policy:1: “al..erts@example.com” is not an email address such as "
+      "alerts@example.com" },
     { ": notify\n", "test.policy:1: expected a threat or a setting, found “: notify”" },
     { "\n\n\xff\xfe: notify\n", "test.policy:3: this is not UTF-8 text" },
   };
@@ -316,6 +366,111 @@ test_readme_example (void)
   g_assert_cmpuint (moat_policy_get_n_rules (policy), ==, 10);
 }
 
+/* Health reminders and email alerts: what an admin sets, and the defaults. */
+static void
+test_remind (void)
+{
+  g_autoptr(MoatPolicy) defaults = parse_ok ("*: notify\n");
+  g_autoptr(MoatPolicy) policy = parse_ok (
+    "remind = now , 12h,1d, every 1w  # then weekly\n"
+    "remind_checks = computer.*, moat.store computer.*\n"
+    "remind_severity = high\n"
+    "email = it+moat@Example.COM\n"
+    "email_checks = computer.disk_encryption, moat.*\n"
+    "email_severity = critical\n");
+  g_autoptr(MoatPolicy) off = parse_ok ("remind = off\nremind_checks = *\n");
+  g_autoptr(MoatPolicy) repeat_only = parse_ok ("remind = every 90m\n");
+  const MoatPolicyCadence *cadence;
+  const char * const *checks;
+
+  cadence = moat_policy_get_remind (defaults);
+  g_assert_cmpuint (cadence->n_intervals, ==, 2);
+  g_assert_cmpint (cadence->intervals[0], ==, 0);
+  g_assert_cmpint (cadence->intervals[1], ==, G_TIME_SPAN_DAY);
+  g_assert_cmpint (cadence->repeat, ==, 3 * G_TIME_SPAN_DAY);
+  g_assert_null (moat_policy_get_remind_checks (defaults));
+  g_assert_cmpint (moat_policy_get_remind_severity (defaults), ==, MOAT_SEVERITY_MEDIUM);
+  g_assert_null (moat_policy_get_email (defaults));
+  g_assert_null (moat_policy_get_email_checks (defaults));
+  g_assert_cmpint (moat_policy_get_email_severity (defaults), ==, MOAT_SEVERITY_MEDIUM);
+
+  cadence = moat_policy_get_remind (policy);
+  g_assert_cmpuint (cadence->n_intervals, ==, 3);
+  g_assert_cmpint (cadence->intervals[0], ==, 0);
+  g_assert_cmpint (cadence->intervals[1], ==, 12 * G_TIME_SPAN_HOUR);
+  g_assert_cmpint (cadence->intervals[2], ==, G_TIME_SPAN_DAY);
+  g_assert_cmpint (cadence->repeat, ==, 7 * G_TIME_SPAN_DAY);
+  checks = moat_policy_get_remind_checks (policy);
+  g_assert_nonnull (checks);
+  g_assert_cmpuint (g_strv_length ((GStrv) checks), ==, 2);
+  g_assert_cmpstr (checks[0], ==, "computer.*");
+  g_assert_cmpstr (checks[1], ==, "moat.store");
+  g_assert_cmpint (moat_policy_get_remind_severity (policy), ==, MOAT_SEVERITY_HIGH);
+  g_assert_cmpstr (moat_policy_get_email (policy), ==, "it+moat@Example.COM");
+  checks = moat_policy_get_email_checks (policy);
+  g_assert_cmpuint (g_strv_length ((GStrv) checks), ==, 2);
+  g_assert_cmpstr (checks[0], ==, "computer.disk_encryption");
+  g_assert_cmpstr (checks[1], ==, "moat.*");
+  g_assert_cmpint (moat_policy_get_email_severity (policy), ==, MOAT_SEVERITY_CRITICAL);
+  /* Settings are not rules. */
+  g_assert_cmpuint (moat_policy_get_n_rules (policy), ==, 0);
+
+  cadence = moat_policy_get_remind (off);
+  g_assert_cmpuint (cadence->n_intervals, ==, 0);
+  g_assert_cmpint (cadence->repeat, ==, 0);
+  g_assert_cmpstr (moat_policy_get_remind_checks (off)[0], ==, "*");
+  cadence = moat_policy_get_remind (repeat_only);
+  g_assert_cmpuint (cadence->n_intervals, ==, 0);
+  g_assert_cmpint (cadence->repeat, ==, 90 * G_TIME_SPAN_MINUTE);
+}
+
+/* The reminder settings print in canonical form and parse back the same. */
+static void
+test_remind_round_trip (void)
+{
+  static const struct {
+    const char *text;
+    const char *canonical;
+  } cases[] = {
+    { "remind = now, 1d, every 3d\n", "" },
+    { "remind = 24h, 1440m, every 14d\n", "remind = 1d, 1d, every 2w\n" },
+    { "remind = 90s, every 3600s\n", "remind = 90s, every 1h\n" },
+    { "remind = OFF\n", NULL },
+    { "remind=off\n", "remind = off\n" },
+    { "remind = every 2d\n", "remind = every 2d\n" },
+    { "remind = now\n", "remind = now\n" },
+    { "email_severity = high\nemail = a@b.example\nremind_severity = low\n"
+      "email_checks = *\nremind_checks = phone.*,moat.lists_fresh\n",
+      "remind_checks = phone.*, moat.lists_fresh\n"
+      "remind_severity = low\n"
+      "email = a@b.example\n"
+      "email_checks = *\n"
+      "email_severity = high\n" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(MoatPolicy) policy = moat_policy_parse ("test.policy", cases[i].text, -1, &error);
+      g_autoptr(MoatPolicy) again = NULL;
+      g_autofree char *text = NULL;
+      g_autofree char *text2 = NULL;
+
+      g_test_message ("case %u: %s", i, cases[i].text);
+      if (cases[i].canonical == NULL)
+        {
+          g_assert_error (error, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT);
+          continue;
+        }
+      g_assert_no_error (error);
+      text = moat_policy_to_string (policy);
+      g_assert_cmpstr (text, ==, cases[i].canonical);
+      again = parse_ok (text);
+      text2 = moat_policy_to_string (again);
+      g_assert_cmpstr (text2, ==, text);
+    }
+}
+
 static void
 test_missing_file (void)
 {
@@ -338,5 +493,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/moat/policy/default", test_default_policy);
   g_test_add_func ("/moat/policy/readme-example", test_readme_example);
   g_test_add_func ("/moat/policy/missing-file", test_missing_file);
+  g_test_add_func ("/moat/policy/remind", test_remind);
+  g_test_add_func ("/moat/policy/remind-round-trip", test_remind_round_trip);
   return g_test_run ();
 }
