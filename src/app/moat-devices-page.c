@@ -51,7 +51,7 @@ struct _MoatDevicesPage {
   MoatClient           *client;
   MoatDBusMoat1        *proxy;                /* DevicesChanged and ImportIndicators */
   GCancellable         *cancellable;          /* proxy set-up and actions; cancelled in dispose */
-  GCancellable         *refresh_cancellable;  /* the GetDevices under way */
+  GCancellable         *refresh_cancellable;  /* GetDevices and GetIndicators of the last refresh */
   GCancellable         *posture_cancellable;  /* the GetDevicePosture under way */
   GCancellable         *routing_cancellable;  /* the SetDeviceRouting under way */
   GtkFileChooserNative *chooser;
@@ -67,6 +67,7 @@ struct _MoatDevicesPage {
   GHashTable           *expanded;             /* "serial\ncheck" of finding rows the user opened */
   GPtrArray            *device_rows;          /* rows in device_list (borrowed) */
   GPtrArray            *finding_groups;       /* groups in findings_box (borrowed) */
+  GPtrArray            *indicator_rows;       /* rows in indicators_group (borrowed) */
   gboolean              syncing;              /* selection or switch set by the page itself */
   gboolean              passed_expanded;
 
@@ -94,6 +95,8 @@ struct _MoatDevicesPage {
   GtkWidget            *protect_row;
   GtkSwitch            *protect_switch;
   GtkBox               *findings_box;
+  GtkWidget            *indicators_group;
+  GtkWidget            *indicators_empty_row;
 };
 
 G_DEFINE_FINAL_TYPE (MoatDevicesPage, moat_devices_page, GTK_TYPE_WIDGET)
@@ -1188,6 +1191,84 @@ build_list (MoatDevicesPage *self)
   update_attention (self);
 }
 
+/* ---- the imported indicators ---- */
+
+static GtkWidget *
+create_bundle_row (const char         *name,
+                   gint64              imported,
+                   const char * const *malware,
+                   guint32             count)
+{
+  GtkWidget *row = adw_action_row_new ();
+  g_autofree char *when = format_clock (imported);
+  g_autoptr(GString) subtitle = g_string_new (NULL);
+
+  /* Translators: how many indicators a bundle has, and when it was imported */
+  g_string_printf (subtitle, g_dngettext (GETTEXT_PACKAGE, "%u indicator, imported %s",
+                                          "%u indicators, imported %s", count),
+                   count, when);
+  if (malware != NULL && malware[0] != NULL)
+    {
+      g_autofree char *names = g_strjoinv (", ", (GStrv) malware);
+
+      g_string_append_c (subtitle, '\n');
+      g_string_append (subtitle, names);
+    }
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), name);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle->str);
+  gtk_widget_add_css_class (row, "indicator-bundle");
+  return row;
+}
+
+static void
+get_indicators_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  MoatDevicesPage *self;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) bundles = NULL;
+  g_autoptr(GError) error = NULL;
+  GVariantIter iter;
+  const char *name;
+  gint64 imported;
+  g_autofree const char **malware = NULL;
+  guint32 count;
+
+  reply = moat_client_call_finish (MOAT_CLIENT (object), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  self = MOAT_DEVICES_PAGE (user_data);
+  for (guint i = 0; i < self->indicator_rows->len; i++)
+    adw_preferences_group_remove (ADW_PREFERENCES_GROUP (self->indicators_group),
+                                  g_ptr_array_index (self->indicator_rows, i));
+  g_ptr_array_set_size (self->indicator_rows, 0);
+  /* A moatd without indicators: say nothing about them. */
+  gtk_widget_set_visible (self->indicators_group,
+                          error == NULL && g_variant_is_of_type (reply, G_VARIANT_TYPE ("(a(sxasu))")));
+  if (error != NULL)
+    {
+      g_debug ("No indicators from moatd: %s", error->message);
+      return;
+    }
+  if (!gtk_widget_get_visible (self->indicators_group))
+    return;
+
+  bundles = g_variant_get_child_value (reply, 0);
+  g_variant_iter_init (&iter, bundles);
+  while (g_variant_iter_next (&iter, "(&sx^a&su)", &name, &imported, &malware, &count))
+    {
+      GtkWidget *row = create_bundle_row (name, imported, malware, count);
+
+      adw_preferences_group_add (ADW_PREFERENCES_GROUP (self->indicators_group), row);
+      g_ptr_array_add (self->indicator_rows, row);
+      g_clear_pointer (&malware, g_free);
+    }
+  gtk_widget_set_visible (self->indicators_empty_row, self->indicator_rows->len == 0);
+}
+
 /* ---- refreshing ---- */
 
 static void
@@ -1205,7 +1286,6 @@ get_devices_cb (GObject      *object,
     return;
 
   self = MOAT_DEVICES_PAGE (user_data);
-  g_clear_object (&self->refresh_cancellable);
   if (error != NULL)
     {
       /* Said on the page, not in a toast: nobody asked. */
@@ -1249,6 +1329,8 @@ refresh (MoatDevicesPage *self)
   self->refresh_cancellable = g_cancellable_new ();
   moat_client_call_async (self->client, "GetDevices", NULL, self->refresh_cancellable,
                           get_devices_cb, self);
+  moat_client_call_async (self->client, "GetIndicators", NULL, self->refresh_cancellable,
+                          get_indicators_cb, self);
 }
 
 static gboolean
@@ -1773,6 +1855,7 @@ moat_devices_page_finalize (GObject *object)
   g_clear_pointer (&self->expanded, g_hash_table_unref);
   g_clear_pointer (&self->device_rows, g_ptr_array_unref);
   g_clear_pointer (&self->finding_groups, g_ptr_array_unref);
+  g_clear_pointer (&self->indicator_rows, g_ptr_array_unref);
 
   G_OBJECT_CLASS (moat_devices_page_parent_class)->finalize (object);
 }
@@ -1811,6 +1894,8 @@ moat_devices_page_class_init (MoatDevicesPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MoatDevicesPage, protect_row);
   gtk_widget_class_bind_template_child (widget_class, MoatDevicesPage, protect_switch);
   gtk_widget_class_bind_template_child (widget_class, MoatDevicesPage, findings_box);
+  gtk_widget_class_bind_template_child (widget_class, MoatDevicesPage, indicators_group);
+  gtk_widget_class_bind_template_child (widget_class, MoatDevicesPage, indicators_empty_row);
   gtk_widget_class_bind_template_callback (widget_class, on_device_list_row_selected_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_device_list_row_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_protect_switch_notify_active_cb);
@@ -1836,6 +1921,7 @@ moat_devices_page_init (MoatDevicesPage *self)
   self->expanded = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->device_rows = g_ptr_array_new ();
   self->finding_groups = g_ptr_array_new ();
+  self->indicator_rows = g_ptr_array_new ();
 
   gtk_widget_set_visible (self->back_bar, adw_leaflet_get_folded (self->leaflet));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "devices.check", FALSE);
