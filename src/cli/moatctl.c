@@ -9,13 +9,16 @@
 #include "moat-cli-health.h"
 #include "moat-cli-lists.h"
 #include "moat-cli-output.h"
+#include "moat-cli-report.h"
 #include "moat-cli-time.h"
 #include "moat-client.h"
 #include "moat-policy.h"
+#include "moat-report.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gunixfdlist.h>
+#include <gio/gunixoutputstream.h>
 #include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <locale.h>
@@ -53,6 +56,7 @@ typedef enum {
   COMMAND_CONNECT,
   COMMAND_IOC,
   COMMAND_HEALTH,
+  COMMAND_REPORT,
 } Command;
 
 typedef struct {
@@ -64,6 +68,10 @@ typedef struct {
   GVariant        *threats;     /* GetThreats' reply, while GetResponses runs */
   gboolean         all;         /* health --all */
   gint64           snooze_until;
+  MoatReportFormat report_format; /* report --format */
+  char            *output;      /* report -o */
+  GStrv            sections;    /* report --include */
+  gint64           report_since;
 
   Command          command;
   GStrv            args;        /* the command's own arguments */
@@ -94,6 +102,8 @@ ctl_clear (Ctl *ctl)
   g_clear_pointer (&ctl->args, g_strfreev);
   g_clear_pointer (&ctl->category, g_free);
   g_clear_pointer (&ctl->name, g_free);
+  g_clear_pointer (&ctl->output, g_free);
+  g_clear_pointer (&ctl->sections, g_strfreev);
 }
 
 static const char *
@@ -126,6 +136,8 @@ help_text (void)
            "  moatctl [--json] health [check] [--all]\n"
            "  moatctl health fix ID [SUBJECT] [--yes]\n"
            "  moatctl health snooze ID [SUBJECT] --for SPAN\n"
+           "  moatctl report --format html|pdf|json -o FILE [--since TIME]\n"
+           "                 [--include computer,phones,threats,actions,health]\n"
            "  moatctl [--json] policy check FILE\n"
            "  moatctl policy load FILE\n"
            "  moatctl [--json] policy show\n"
@@ -184,6 +196,14 @@ help_text (void)
            "                    that fix it; --all lists the healthy checks too. check:\n"
            "                    check now first; fix: let Moat fix a problem it can fix;\n"
            "                    snooze: no reminder about it for SPAN (1d, 3h, ...).\n"
+           "  report            A report for a helpdesk to read and keep, as a printable\n"
+           "                    HTML page, a PDF or JSON: this computer and Moat's own\n"
+           "                    protections with every health check (problems first,\n"
+           "                    with evidence and fix status), each phone with its risk\n"
+           "                    and findings, the threats and the actions Moat took since\n"
+           "                    --since (default: the last 7 days), Moat's version and\n"
+           "                    policy. --include chooses the sections (default: all).\n"
+           "                    Only what Moat shows on screen goes in.\n"
            "  policy            Which threat gets which response. check: whether Moat\n"
            "                    would accept the policy FILE, and if not, the line and\n"
            "                    the reason (needs no moatd); load: put FILE in force,\n"
@@ -191,7 +211,7 @@ help_text (void)
            "\n"
            "Options:\n"
            "  --json            Print JSON. The field names are stable; see moatctl(1).\n"
-           "  --since TIME      Only events at or after TIME.\n"
+           "  --since TIME      Only events at or after TIME (events, report).\n"
            "  --until TIME      Only events before TIME.\n"
            "  --kind THREAT     Only this threat: an id (content.malware), a vector\n"
            "                    (network or network.*) or * for all.\n"
@@ -207,6 +227,10 @@ help_text (void)
            "  -y, --yes         Change the phone (or fix) without asking first.\n"
            "  --all             With health: the healthy checks too.\n"
            "  --for SPAN        With health snooze: how long.\n"
+           "  --format FORMAT   With report: html, pdf or json.\n"
+           "  -o, --output FILE With report: where to write it (- for standard output).\n"
+           "  --include LIST    With report: the sections, comma-separated: computer,\n"
+           "                    phones, threats, actions, health.\n"
            "  -h, --help        Show this help.\n"
            "  --version         Show the version.\n"
            "\n"
@@ -1344,6 +1368,64 @@ run_health (Ctl *ctl)
     }
 }
 
+/* ---- report ---- */
+
+static void
+report_built_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Ctl *ctl = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) model = moat_cli_report_build_finish (ctl->client, result, &error);
+  g_autoptr(GOutputStream) out = NULL;
+  g_autoptr(GFile) file = NULL;
+  gboolean to_stdout;
+
+  if (model == NULL)
+    {
+      fail_with_error (ctl, error);
+      return;
+    }
+  to_stdout = g_str_equal (ctl->output, "-");
+  if (to_stdout)
+    {
+      out = g_unix_output_stream_new (STDOUT_FILENO, FALSE);
+    }
+  else
+    {
+      /* Written next to FILE and renamed over it when complete. */
+      file = g_file_new_for_commandline_arg (ctl->output);
+      out = G_OUTPUT_STREAM (g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, NULL,
+                                             &error));
+      if (out == NULL)
+        {
+          fail (ctl, EXIT_FAILURE_, _("Cannot write “%s”: %s"), ctl->output, error->message);
+          return;
+        }
+    }
+  if (!moat_report_write (model, ctl->report_format, out, &error))
+    {
+      g_autoptr(GCancellable) abandon = g_cancellable_new ();
+
+      /* A cancelled close leaves FILE as it was. */
+      g_cancellable_cancel (abandon);
+      g_output_stream_close (out, abandon, NULL);
+      fail (ctl, EXIT_FAILURE_, _("Cannot write “%s”: %s"), ctl->output, error->message);
+      return;
+    }
+  if (!g_output_stream_close (out, NULL, &error))
+    {
+      fail (ctl, EXIT_FAILURE_, _("Cannot write “%s”: %s"), ctl->output, error->message);
+      return;
+    }
+  if (!to_stdout)
+    {
+      g_autofree char *text = g_strdup_printf (_("Wrote the report to %s.\n"), ctl->output);
+
+      g_printerr ("%s", text);
+    }
+  done (ctl);
+}
+
 static void
 run_command (Ctl *ctl)
 {
@@ -1395,6 +1477,11 @@ run_command (Ctl *ctl)
       break;
     case COMMAND_HEALTH:
       run_health (ctl);
+      break;
+    case COMMAND_REPORT:
+      moat_cli_report_build_async (ctl->client, ctl->report_since,
+                                   (const char * const *) ctl->sections, NULL, report_built_cb,
+                                   ctl);
       break;
     case COMMAND_EVENTS:
     default:
@@ -1745,6 +1832,9 @@ typedef struct {
   gboolean  yes;
   gboolean  all;
   char     *for_span;
+  char     *format;
+  char     *output;
+  char     *include;
 } Options;
 
 static void
@@ -1760,6 +1850,9 @@ options_clear (Options *o)
   g_free (o->category);
   g_free (o->name);
   g_free (o->for_span);
+  g_free (o->format);
+  g_free (o->output);
+  g_free (o->include);
 }
 
 /* Builds ctl->filter from the options; FALSE (and a usage message) on bad values. */
@@ -1834,6 +1927,44 @@ usage:
   return FALSE;
 }
 
+/* report: --format and -o are needed; --since defaults to a week before now. */
+static gboolean
+parse_report_options (Ctl *ctl, Options *o)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr(GError) error = NULL;
+
+  if (o->format == NULL || !moat_report_format_from_string (o->format, &ctl->report_format))
+    {
+      fail (ctl, EXIT_USAGE, _("“report” needs --format html, pdf or json"));
+      return FALSE;
+    }
+  if (o->output == NULL || o->output[0] == '\0')
+    {
+      fail (ctl, EXIT_USAGE, _("“report” needs -o FILE (- for standard output)"));
+      return FALSE;
+    }
+  ctl->output = g_strdup (o->output);
+  ctl->sections = moat_cli_report_parse_sections (o->include, &error);
+  if (ctl->sections == NULL)
+    {
+      fail (ctl, EXIT_USAGE, "%s", error->message);
+      return FALSE;
+    }
+  if (o->since == NULL)
+    {
+      g_autoptr(GDateTime) week_ago = g_date_time_add_weeks (now, -1);
+
+      ctl->report_since = g_date_time_to_unix (week_ago) * G_USEC_PER_SEC;
+    }
+  else if (!moat_cli_parse_time (o->since, now, &ctl->report_since, &error))
+    {
+      fail (ctl, EXIT_USAGE, "%s", error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 parse_args (Ctl *ctl, int *argc, char ***argv)
 {
@@ -1856,6 +1987,9 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
     { "yes", 'y', 0, G_OPTION_ARG_NONE, &o.yes, NULL, NULL },
     { "all", 0, 0, G_OPTION_ARG_NONE, &o.all, NULL, NULL },
     { "for", 0, 0, G_OPTION_ARG_STRING, &o.for_span, NULL, NULL },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &o.format, NULL, NULL },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output, NULL, NULL },
+    { "include", 0, 0, G_OPTION_ARG_STRING, &o.include, NULL, NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -1887,7 +2021,7 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
     {
       fail (ctl, EXIT_USAGE,
             _("No command given: use status, events, check, lists, allow, block, protect, "
-              "protected, threats, scan, devices, device, connect, ioc, health or policy"));
+              "protected, threats, scan, devices, device, connect, ioc, health, report or policy"));
       goto out;
     }
   command = (*argv)[1];
@@ -1923,11 +2057,13 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
     ctl->command = COMMAND_IOC;
   else if (g_str_equal (command, "health"))
     ctl->command = COMMAND_HEALTH;
+  else if (g_str_equal (command, "report"))
+    ctl->command = COMMAND_REPORT;
   else
     {
       fail (ctl, EXIT_USAGE,
             _("“%s” is not a command: use status, events, check, lists, allow, block, protect, "
-              "protected, threats, scan, devices, device, connect, ioc, health or policy"),
+              "protected, threats, scan, devices, device, connect, ioc, health, report or policy"),
             command);
       goto out;
     }
@@ -1937,8 +2073,16 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
   ctl->follow = o.follow;
   ctl->limit = DEFAULT_LIMIT;
 
+  if (ctl->command == COMMAND_REPORT && !parse_report_options (ctl, &o))
+    goto out;
+  if ((o.format != NULL || o.output != NULL || o.include != NULL) &&
+      ctl->command != COMMAND_REPORT)
+    {
+      fail (ctl, EXIT_USAGE, _("--format, --output and --include belong to “report”"));
+      goto out;
+    }
   if (ctl->command != COMMAND_EVENTS &&
-      (o.since || o.until || o.kind || o.severity || o.source || o.search || o.limit || o.follow))
+      ((o.since && ctl->command != COMMAND_REPORT) || o.until || o.kind || o.severity || o.source || o.search || o.limit || o.follow))
     {
       fail (ctl, EXIT_USAGE, _("“%s” takes no event options"), command);
       goto out;
@@ -1974,6 +2118,7 @@ parse_args (Ctl *ctl, int *argc, char ***argv)
   switch (ctl->command)
     {
     case COMMAND_STATUS:
+    case COMMAND_REPORT:
     case COMMAND_EVENTS:
     case COMMAND_THREATS:
     case COMMAND_SCAN:
