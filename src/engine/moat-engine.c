@@ -1538,6 +1538,8 @@ moat_engine_shutdown (MoatEngine *self)
       g_clear_handle_id (&self->added_id, g_source_remove);
       emit_events_added_cb (self);
     }
+  if (self->health != NULL)
+    moat_health_manager_stop (self->health);
   /* Phones routed through the proxy are put back while it still runs. */
   if (self->devices != NULL)
     moat_device_manager_shutdown (self->devices);

@@ -45,6 +45,7 @@ struct _MoatHealthManager
   GPtrArray    *waiters;         /* GTask of check_async */
   guint         level;
   char         *summary;
+  gboolean      stopped;
 };
 
 G_DEFINE_FINAL_TYPE (MoatHealthManager, moat_health_manager, G_TYPE_OBJECT)
@@ -884,7 +885,7 @@ run_checks (MoatHealthManager *self)
 {
   g_autoptr(GFile) dir = NULL;
 
-  if (self->checking)
+  if (self->checking || self->stopped)
     return;
   self->checking = TRUE;
   self->round = g_ptr_array_new_with_free_func ((GDestroyNotify) moat_health_item_free);
@@ -1023,6 +1024,17 @@ timer_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Moat is stopping: no more checks or events. */
+void
+moat_health_manager_stop (MoatHealthManager *self)
+{
+  g_return_if_fail (MOAT_IS_HEALTH_MANAGER (self));
+
+  self->stopped = TRUE;
+  g_clear_handle_id (&self->timer_id, g_source_remove);
+  g_cancellable_cancel (self->cancellable);
+}
+
 static void
 on_protection_changed_cb (GObject           *object,
                           GParamSpec        *pspec,
@@ -1079,6 +1091,44 @@ fixed_checked_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 
   moat_health_manager_check_finish (MOAT_HEALTH_MANAGER (object), result, NULL);
   g_task_return_pointer (task, g_strdup (g_task_get_task_data (task)), g_free);
+}
+
+typedef struct {
+  GTask *task;
+  gulong handler;
+  guint  timeout;
+} ProtectWait;
+
+static void
+protect_wait_done (ProtectWait *wait)
+{
+  MoatHealthManager *self = g_task_get_source_object (wait->task);
+
+  g_clear_signal_handler (&wait->handler, self->engine);
+  g_clear_handle_id (&wait->timeout, g_source_remove);
+  moat_health_manager_check_async (self, NULL, fixed_checked_cb, wait->task);
+  g_free (wait);
+}
+
+static void
+protect_state_cb (GObject    *object,
+                  GParamSpec *pspec,
+                  gpointer    user_data)
+{
+  ProtectWait *wait = user_data;
+
+  if (moat_engine_get_protection_state (MOAT_ENGINE (object)) != MOAT_PROTECTION_STATE_UNPROTECTED)
+    protect_wait_done (wait);
+}
+
+static gboolean
+protect_timeout_cb (gpointer user_data)
+{
+  ProtectWait *wait = user_data;
+
+  wait->timeout = 0;
+  protect_wait_done (wait);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -1140,6 +1190,21 @@ moat_health_manager_fix_async (MoatHealthManager   *self,
           return;
         }
       message = _("This computer’s web traffic now goes through Moat’s filter.");
+      record (self, it, "fixed", message);
+      g_task_set_task_data (task, g_strdup (message), g_free);
+      /* The desktop's settings change in a moment: check once they have. */
+      if (moat_engine_get_protection_state (self->engine) == MOAT_PROTECTION_STATE_UNPROTECTED)
+        {
+          ProtectWait *wait = g_new0 (ProtectWait, 1);
+
+          wait->task = g_steal_pointer (&task);
+          wait->handler = g_signal_connect (self->engine, "notify::protection-state",
+                                            G_CALLBACK (protect_state_cb), wait);
+          wait->timeout = g_timeout_add_seconds (5, protect_timeout_cb, wait);
+          return;
+        }
+      moat_health_manager_check_async (self, NULL, fixed_checked_cb, g_steal_pointer (&task));
+      return;
     }
   else if (g_str_equal (id, "moat.lists"))
     {

@@ -32,6 +32,7 @@ G_DECLARE_FINAL_TYPE (MoatHealthManager, moat_health_manager, MOAT, HEALTH_MANAG
 MoatHealthManager *moat_health_manager_new        (MoatEngine          *engine);
 void               moat_health_manager_start      (MoatHealthManager   *self,
                                                    gboolean             automatic);
+void               moat_health_manager_stop       (MoatHealthManager   *self);
 GPtrArray         *moat_health_manager_get_items  (MoatHealthManager   *self);
 guint              moat_health_manager_get_level  (MoatHealthManager   *self);
 const char        *moat_health_manager_get_summary (MoatHealthManager  *self);
