@@ -33,6 +33,9 @@
  * cannot pass, and CheckDevice, which can outlast D-Bus's default timeout.
  * Every other call goes through moat_client_call_async.
  *
+ * The first GetDevices makes moatd start the adb server, so the page asks
+ * only once it is first shown, and follows from then on.
+ *
  * An AdwLeaflet shows the list beside the selected phone, or one of them at a
  * time in a narrow window.
  */
@@ -70,6 +73,7 @@ struct _MoatDevicesPage {
   GPtrArray            *indicator_rows;       /* rows in indicators_group (borrowed) */
   gboolean              syncing;              /* selection or switch set by the page itself */
   gboolean              passed_expanded;
+  gboolean              following;            /* GetDevices called: moatd follows adb */
 
   /* template children */
   GtkStack             *stack;
@@ -1317,6 +1321,8 @@ static void
 refresh (MoatDevicesPage *self)
 {
   g_clear_handle_id (&self->refresh_id, g_source_remove);
+  if (!self->following)
+    return;
   g_cancellable_cancel (self->refresh_cancellable);
   g_clear_object (&self->refresh_cancellable);
 
@@ -1811,7 +1817,25 @@ connection_ready_cb (GObject      *object,
                              proxy_ready_cb, self);
 }
 
+/* The first GetDevices makes moatd start the adb server: not before the
+ * page is shown. */
+static void
+start_following (MoatDevicesPage *self)
+{
+  if (self->following || self->client == NULL)
+    return;
+  self->following = TRUE;
+  refresh (self);
+}
+
 /* ---- GObject ---- */
+
+static void
+moat_devices_page_map (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (moat_devices_page_parent_class)->map (widget);
+  start_following (MOAT_DEVICES_PAGE (widget));
+}
 
 static void
 moat_devices_page_dispose (GObject *object)
@@ -1868,6 +1892,7 @@ moat_devices_page_class_init (MoatDevicesPageClass *klass)
 
   object_class->dispose = moat_devices_page_dispose;
   object_class->finalize = moat_devices_page_finalize;
+  widget_class->map = moat_devices_page_map;
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/moatproject/Moat/moat-devices-page.ui");
@@ -1955,5 +1980,6 @@ moat_devices_page_set_client (MoatDevicesPage *self,
   else
     g_bus_get (G_BUS_TYPE_SESSION, self->cancellable, connection_ready_cb, self);
 
-  refresh (self);
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    start_following (self);
 }
