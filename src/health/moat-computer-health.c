@@ -963,6 +963,26 @@ unattended_upgrade_setting (CheckContext *ctx,
   return value;
 }
 
+/* When apt last fetched its package lists: the newest (In)Release file.
+ * Counts from older lists miss the newer security updates. */
+static gint64
+apt_lists_updated (CheckContext *ctx)
+{
+  g_autofree char *dir_path = root_path (ctx, "var/lib/apt/lists");
+  g_autoptr(GDir) dir = g_dir_open (dir_path, 0, NULL);
+  const char *name;
+  gint64 newest = 0;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_suffix (name, "_InRelease") || g_str_has_suffix (name, "_Release"))
+      {
+        g_autofree char *path = g_build_filename ("var/lib/apt/lists", name, NULL);
+
+        newest = MAX (newest, root_file_mtime (ctx, path));
+      }
+  return newest;
+}
+
 static MoatHealthItem *
 check_os_updates (CheckContext *ctx)
 {
@@ -976,7 +996,7 @@ check_os_updates (CheckContext *ctx)
   gboolean apt_system, uu_installed, uu_enabled, known;
   gboolean uu_off, uu_stale = FALSE, pending;
   gint64 now = g_date_time_to_unix (ctx->now) * G_USEC_PER_SEC;
-  gint64 uu_last_run, last_change;
+  gint64 uu_last_run, last_change, lists_updated;
   gint64 stale_days = -1;
   int uu_setting;
   const char *const steps[] = {
@@ -1012,6 +1032,7 @@ check_os_updates (CheckContext *ctx)
   uu_last_run = MAX (root_file_mtime (ctx, "var/log/unattended-upgrades/unattended-upgrades.log"),
                      root_file_mtime (ctx, "var/lib/apt/periodic/unattended-upgrades-stamp"));
   last_change = root_file_mtime (ctx, "var/lib/dpkg/status");
+  lists_updated = apt_lists_updated (ctx);
   uu_off = apt_system && !uu_enabled;
   if (uu_enabled && uu_last_run > 0 && now - uu_last_run > 7 * DAY_USEC)
     {
@@ -1061,6 +1082,12 @@ check_os_updates (CheckContext *ctx)
 
       evidence_string (ev, "last_package_change", when);
     }
+  if (lists_updated > 0)
+    {
+      g_autofree char *when = iso_time (lists_updated);
+
+      evidence_string (ev, "package_lists_updated", when);
+    }
 
   if (pending || uu_off || uu_stale)
     {
@@ -1102,7 +1129,7 @@ check_os_updates (CheckContext *ctx)
   else if (!known)
     {
       status = MOAT_HEALTH_UNKNOWN;
-      severity = MOAT_SEVERITY_INFO;
+      severity = MOAT_SEVERITY_MEDIUM;
       summary = g_strdup (_("Moat could not find out which updates are waiting: neither "
                             "PackageKit nor apt answered."));
     }
@@ -1394,6 +1421,7 @@ check_disk_encryption (CheckContext *ctx)
   else
     {
       status = MOAT_HEALTH_UNKNOWN;
+      severity = MOAT_SEVERITY_HIGH;
       if (!have_root)
         summary = g_strdup (_("Moat could not read which disk the system runs from."));
       else
@@ -1516,7 +1544,7 @@ check_screen_lock (CheckContext *ctx)
     {
       evidence_bool (ev, "schemas_installed", FALSE);
       return new_item (ctx, MOAT_COMPUTER_HEALTH_SCREEN_LOCK, MOAT_HEALTH_UNKNOWN,
-                       MOAT_SEVERITY_INFO, _("Screen lock"),
+                       MOAT_SEVERITY_MEDIUM, _("Screen lock"),
                        g_strdup (_("The GNOME desktop settings are not installed, so Moat cannot "
                                    "read the screen lock settings of this desktop.")),
                        _("A screen that locks itself stops whoever walks by an unattended "
@@ -2571,6 +2599,7 @@ check_ssh_exposed (CheckContext *ctx)
   if (!readable)
     {
       status = MOAT_HEALTH_UNKNOWN;
+      severity = MOAT_SEVERITY_MEDIUM;
       summary = g_strdup (_("Moat could not read the list of listening connections "
                             "(/proc/net/tcp)."));
     }

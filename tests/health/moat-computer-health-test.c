@@ -132,6 +132,8 @@ test_os_updates_healthy (void)
   g_assert_cmpstr (json_object_get_string_member (ev, "source"), ==, "apt-get");
   g_assert_cmpint (json_object_get_int_member (ev, "security_updates"), ==, 0);
   g_assert_cmpint (json_object_get_int_member (ev, "updates"), ==, 1);
+  g_assert_true (json_object_has_member (ev, "package_lists_updated"));
+  g_assert_true (json_object_has_member (ev, "last_package_change"));
   g_assert_true (json_object_get_boolean_member (
     json_object_get_object_member (ev, "unattended_upgrades"), "enabled"));
 }
