@@ -800,7 +800,8 @@ packagekit_updates (CheckContext  *ctx,
   g_variant_get (reply, "(&o)", &transaction);
 
   g_main_context_push_thread_default (context);
-  subscription = g_dbus_connection_signal_subscribe (ctx->bus, NULL,
+  /* Only PackageKit's own signals: anyone on the bus may emit on that path. */
+  subscription = g_dbus_connection_signal_subscribe (ctx->bus, "org.freedesktop.PackageKit",
                                                      "org.freedesktop.PackageKit.Transaction",
                                                      NULL, transaction, NULL,
                                                      G_DBUS_SIGNAL_FLAGS_NONE, on_pk_signal_cb,
