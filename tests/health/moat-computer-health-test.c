@@ -286,6 +286,18 @@ test_firewall (void)
   assert_status (none, MOAT_HEALTH_UNKNOWN, MOAT_SEVERITY_MEDIUM);
 }
 
+static void
+test_firewall_timeout (void)
+{
+  g_autoptr(MoatHealthItem) item = check ("hung", MOAT_COMPUTER_HEALTH_FIREWALL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+
+  /* nft is killed after 5 s; nothing else to ask. */
+  assert_status (item, MOAT_HEALTH_UNKNOWN, MOAT_SEVERITY_MEDIUM);
+  g_assert_cmpstr (json_object_get_string_member (evidence (item, parser), "nft_error"), ==,
+                   "/usr/sbin/nft did not answer within 5 s");
+}
+
 /* ---- computer.secure_boot ------------------------------------------------ */
 
 static void
@@ -1008,6 +1020,7 @@ main (int argc, char **argv)
   g_test_add_func ("/moat/computer-health/os-updates/unknown", test_os_updates_unknown);
   g_test_add_func ("/moat/computer-health/disk-encryption", test_disk_encryption);
   g_test_add_func ("/moat/computer-health/firewall", test_firewall);
+  g_test_add_func ("/moat/computer-health/firewall/timeout", test_firewall_timeout);
   g_test_add_func ("/moat/computer-health/secure-boot", test_secure_boot);
   g_test_add_func ("/moat/computer-health/auto-login", test_auto_login);
   g_test_add_func ("/moat/computer-health/root-ca", test_root_ca);
