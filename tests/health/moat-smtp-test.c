@@ -22,6 +22,7 @@ typedef struct {
   guint16          port;
   GSocketService  *hang_service;
   GPtrArray       *held;           /* connections the hanging server keeps */
+  GString         *script;         /* what the scripted server says */
   GAsyncResult    *result;
 } Fixture;
 
@@ -68,6 +69,8 @@ fixture_tear_down (Fixture *fixture, gconstpointer data)
       g_clear_object (&fixture->hang_service);
     }
   g_clear_pointer (&fixture->held, g_ptr_array_unref);
+  if (fixture->script != NULL)
+    g_string_free (fixture->script, TRUE);
   g_clear_object (&fixture->result);
   remove_dir (fixture->dir);
   g_free (fixture->dir);
@@ -578,6 +581,88 @@ test_settings (Fixture *fixture, gconstpointer data)
   g_settings_reset (settings, "email-username");
 }
 
+static gboolean
+on_scripted_incoming_cb (GSocketService *service, GSocketConnection *connection, GObject *source,
+                         gpointer user_data)
+{
+  Fixture *fixture = user_data;
+  GOutputStream *output = g_io_stream_get_output_stream (G_IO_STREAM (connection));
+
+  /* All the replies at once, whatever the client says; then silence. */
+  g_output_stream_write_all (output, fixture->script->str, fixture->script->len, NULL, NULL,
+                             NULL);
+  g_ptr_array_add (fixture->held, g_object_ref (connection));
+  return TRUE;
+}
+
+/* A server that answers nonsense, too much, or injects a reply after
+ * STARTTLS: a clear error, never a crash or a hang. */
+static void
+test_hostile_server (Fixture *fixture, gconstpointer data)
+{
+  static const struct {
+    const char *script;
+    GIOErrorEnum code;
+    const char *message;   /* after "Mail server 127.0.0.1:PORT " */
+  } cases[] = {
+    { "HTTP/1.1 400 Bad Request\r\n\r\n", G_IO_ERROR_INVALID_DATA,
+      "answered greeting with “HTTP/1.1 400 Bad Request”, which is not SMTP" },
+    { "220-hello\r\n221 bye\r\n", G_IO_ERROR_INVALID_DATA,
+      "answered greeting with “221 bye”, which is not SMTP" },
+    { "220 hi\r\n250-x\r\n250-STARTTLS\r\n250 ok\r\n220 go\r\n250 injected\r\n",
+      G_IO_ERROR_INVALID_DATA, "sent data before the TLS handshake" },
+    { "220 hi\r\n250-x\r\n250 ok\r\n", G_IO_ERROR_NOT_SUPPORTED,
+      "does not offer STARTTLS: Moat does not send email unencrypted" },
+    { "554 go away\r\n", G_IO_ERROR_FAILED, "refused greeting: “554 go away”" },
+    { "220 hi\r\n250-x\r\n250-STARTTLS\r\n250 ok\r\n454 TLS not available\r\n",
+      G_IO_ERROR_NOT_SUPPORTED, "refused STARTTLS: “454 TLS not available”" },
+  };
+  g_autoptr(GString) long_line = g_string_new (NULL);
+  g_autoptr(GString) many_lines = g_string_new ("220 hi\r\n");
+
+  start_hanging_server (fixture);
+  g_signal_handlers_disconnect_by_func (fixture->hang_service, on_hang_incoming_cb, fixture);
+  g_signal_connect (fixture->hang_service, "incoming", G_CALLBACK (on_scripted_incoming_cb),
+                    fixture);
+  fixture->script = g_string_new (NULL);
+
+  for (guint i = 0; i < 3000; i++)
+    g_string_append_c (long_line, 'a');
+  for (guint i = 0; i < 150; i++)
+    g_string_append (many_lines, "250-x\r\n");
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases) + 2; i++)
+    {
+      g_autoptr(MoatSmtpOptions) options = moat_smtp_options_new ();
+      g_autoptr(GError) error = NULL;
+      g_autofree char *expected = NULL;
+      const char *script = i < G_N_ELEMENTS (cases) ? cases[i].script
+                         : i == G_N_ELEMENTS (cases) ? long_line->str : many_lines->str;
+
+      g_string_assign (fixture->script, script);
+      options->host = g_strdup ("127.0.0.1");
+      options->port = fixture->port;
+      options->from = g_strdup ("moat@example.com");
+      options->timeout = 20;
+      g_test_message ("case %u", i);
+      g_assert_false (send (fixture, options, "it@example.org", "s", "b", NULL, &error));
+      g_test_message ("%s", error->message);
+      if (i < G_N_ELEMENTS (cases))
+        {
+          expected = g_strdup_printf ("Mail server 127.0.0.1:%u %s", fixture->port,
+                                      cases[i].message);
+          g_assert_error (error, G_IO_ERROR, (gint) cases[i].code);
+          g_assert_cmpstr (error->message, ==, expected);
+        }
+      else
+        {
+          g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+          g_assert_nonnull (strstr (error->message, i == G_N_ELEMENTS (cases) ? "too long a line"
+                                                                              : "too long a reply"));
+        }
+    }
+}
+
 /* ---- the keyring ---- */
 
 static void
@@ -686,6 +771,7 @@ main (int argc, char *argv[])
   ADD ("untrusted-certificate", test_untrusted, NULL);
   ADD ("hang", test_hang, NULL);
   ADD ("cancel", test_cancel, NULL);
+  ADD ("hostile-server", test_hostile_server, NULL);
   ADD ("no-tls-rules", test_no_tls_rules, NULL);
   ADD ("settings", test_settings, NULL);
   ADD ("keyring", test_keyring, NULL);
