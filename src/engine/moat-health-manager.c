@@ -11,6 +11,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "moat-computer-health.h"
 #include "moat-device-manager.h"
 #include "moat-engine.h"
 #include "moat-error.h"
@@ -46,6 +47,9 @@ struct _MoatHealthManager
   guint         level;
   char         *summary;
   gboolean      stopped;
+  GDBusConnection *system_bus;   /* nullable: PackageKit, fwupd, firewalld */
+  char         *root;            /* where this computer's files are read */
+  GVariant     *screen_lock_before; /* what the screen-lock fix changed */
 };
 
 G_DEFINE_FINAL_TYPE (MoatHealthManager, moat_health_manager, G_TYPE_OBJECT)
@@ -881,6 +885,44 @@ start_service_check (MoatHealthManager *self)
 }
 
 static void
+computer_checked_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(MoatHealthManager) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) items = moat_computer_health_check_finish (result, &error);
+
+  if (items == NULL)
+    g_debug ("Checking this computer: %s", error->message);
+  else if (!self->stopped)
+    {
+      for (guint i = 0; i < items->len; i++)
+        {
+          MoatHealthItem *it = g_ptr_array_index (items, i);
+
+          it->auto_fix = it->status == MOAT_HEALTH_PROBLEM &&
+                         g_str_equal (it->id, MOAT_COMPUTER_HEALTH_SCREEN_LOCK);
+        }
+      replace_items (self, "computer", NULL, items);
+    }
+  part_done (self);
+}
+
+static void
+start_computer_checks (MoatHealthManager *self)
+{
+  MoatComputerHealthOptions options = {
+    .root = self->root,
+    .system_bus = self->system_bus,
+  };
+
+  self->pending++;
+  moat_computer_health_check_async (&options, self->cancellable, computer_checked_cb,
+                                    g_object_ref (self));
+}
+
+static void
 run_checks (MoatHealthManager *self)
 {
   g_autoptr(GFile) dir = NULL;
@@ -896,6 +938,7 @@ run_checks (MoatHealthManager *self)
   g_ptr_array_add (self->round, check_notifications (self));
   start_probe (self);
   start_service_check (self);
+  start_computer_checks (self);
   dir = g_file_new_for_path (moat_engine_get_data_dir (self->engine));
   self->pending++;
   g_file_query_filesystem_info_async (dir, G_FILE_ATTRIBUTE_FILESYSTEM_FREE, G_PRIORITY_DEFAULT,
@@ -1045,11 +1088,27 @@ on_protection_changed_cb (GObject           *object,
     run_checks (self);
 }
 
+static void
+system_bus_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(MoatHealthManager) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  self->system_bus = g_bus_get_finish (result, &error);
+  if (self->system_bus == NULL)
+    g_debug ("No system bus for the health checks: %s", error->message);
+}
+
 void
 moat_health_manager_start (MoatHealthManager *self,
                            gboolean           automatic)
 {
   g_return_if_fail (MOAT_IS_HEALTH_MANAGER (self));
+
+  if (g_str_equal (self->root, "/"))
+    g_bus_get (G_BUS_TYPE_SYSTEM, self->cancellable, system_bus_cb, g_object_ref (self));
 
   g_signal_connect_object (moat_engine_get_devices (self->engine), "changed",
                            G_CALLBACK (on_devices_changed_cb), self, 0);
@@ -1245,6 +1304,20 @@ moat_health_manager_fix_async (MoatHealthManager   *self,
                               g_steal_pointer (&task));
       return;
     }
+  else if (g_str_equal (id, MOAT_COMPUTER_HEALTH_SCREEN_LOCK))
+    {
+      g_autoptr(GVariant) before = moat_computer_health_fix_screen_lock (NULL, NULL, &error);
+
+      if (before == NULL)
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      /* Kept (and in the event) so that the change can be undone. */
+      g_clear_pointer (&self->screen_lock_before, g_variant_unref);
+      self->screen_lock_before = g_variant_ref_sink (g_steal_pointer (&before));
+      message = _("The screen now locks after 5 minutes without use, at once.");
+    }
   else
     {
       g_task_return_new_error (task, MOAT_ERROR, MOAT_ERROR_NOT_SUPPORTED,
@@ -1323,6 +1396,9 @@ moat_health_manager_finalize (GObject *object)
   g_clear_pointer (&self->snoozed, g_hash_table_unref);
   g_clear_pointer (&self->round, g_ptr_array_unref);
   g_clear_pointer (&self->waiters, g_ptr_array_unref);
+  g_clear_object (&self->system_bus);
+  g_clear_pointer (&self->screen_lock_before, g_variant_unref);
+  g_free (self->root);
   g_free (self->summary);
 
   G_OBJECT_CLASS (moat_health_manager_parent_class)->finalize (object);
@@ -1366,5 +1442,14 @@ moat_health_manager_new (MoatEngine *engine)
   MoatHealthManager *self = g_object_new (MOAT_TYPE_HEALTH_MANAGER, NULL);
 
   self->engine = engine;
+  self->root = g_strdup ("/");
+#if MOAT_ENABLE_TEST_API
+  /* Tests: this computer's files from a fake root, and no system bus. */
+  if (g_getenv ("MOAT_TEST_HEALTH_ROOT") != NULL)
+    {
+      g_free (self->root);
+      self->root = g_strdup (g_getenv ("MOAT_TEST_HEALTH_ROOT"));
+    }
+#endif
   return self;
 }

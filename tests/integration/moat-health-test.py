@@ -109,6 +109,20 @@ def test_protection(m):
              10, "the health events")
 
 
+def test_computer(m):
+    """This computer's checks in moatd, on a fake root that is healthy."""
+    items = [i for i in m.health()["items"] if i["area"] == "computer"]
+    eq(sorted(i["id"] for i in items),
+       sorted(["computer.os_updates", "computer.disk_encryption", "computer.screen_lock",
+               "computer.firewall", "computer.secure_boot", "computer.hsi",
+               "computer.auto_login", "computer.root_ca", "computer.ssh_exposed"]))
+    for i in items:
+        print("# %-26s %-8s %s" % (i["id"], i["status"], i["summary"]))
+    eq([i["id"] for i in items if i["status"] == "problem"], [])
+    # No fwupd without a system bus: Moat says it cannot tell.
+    eq(next(i for i in items if i["id"] == "computer.hsi")["status"], "unknown")
+
+
 def test_lists(m, tmp):
     missing = os.path.join(tmp, "gone.txt")
     with open(missing, "w") as f:
@@ -206,7 +220,9 @@ def main():
         print("1..0 # SKIP moatd or moatctl missing (run through meson test)")
         return 0
     tmp = tempfile.mkdtemp(prefix="moat-health-")
-    env = dict(os.environ, GSETTINGS_BACKEND="memory", HOME=tmp)
+    env = dict(os.environ, GSETTINGS_BACKEND="memory", HOME=tmp,
+               MOAT_TEST_HEALTH_ROOT=os.path.join(SOURCE, "tests", "fixtures", "health",
+                                                  "healthy"))
     env.pop("MOAT_DBUS_ADDRESS", None)
     import importlib.util
     spec = importlib.util.spec_from_file_location(
@@ -216,7 +232,7 @@ def main():
     f = phones.Fixture()
     env["ANDROID_ADB_SERVER_PORT"] = f.env["ANDROID_ADB_SERVER_PORT"]
     env["HOME"] = f.env["HOME"]
-    tests = ["protection", "lists", "vpn", "phone", "store"]
+    tests = ["protection", "computer", "lists", "vpn", "phone", "store"]
     print("1..%d" % len(tests))
     failed = 0
     m = None
@@ -228,6 +244,8 @@ def main():
                 skip = None
                 if name == "protection":
                     test_protection(m)
+                elif name == "computer":
+                    test_computer(m)
                 elif name == "lists":
                     test_lists(m, tmp)
                 elif name == "vpn":
