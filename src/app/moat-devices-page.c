@@ -1572,16 +1572,41 @@ format_counts (GVariant *counts)
       if (n == 0)
         continue;
       total += n;
-      if (g_strcmp0 (kind, "app") == 0)
+      /* The kinds of src/devices/moat-ioc.h. */
+      if (g_strcmp0 (kind, "app-id") == 0 || g_strcmp0 (kind, "app") == 0)
         part = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u app", "%u apps", n), n);
-      else if (g_strcmp0 (kind, "cert") == 0)
+      else if (g_strcmp0 (kind, "app-cert") == 0 || g_strcmp0 (kind, "cert") == 0)
         part = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u signing certificate",
                                              "%u signing certificates", n), n);
       else if (g_strcmp0 (kind, "domain") == 0)
         part = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u domain", "%u domains", n), n);
-      else if (g_strcmp0 (kind, "file") == 0)
+      else if (g_strcmp0 (kind, "ip") == 0)
+        part = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u IP address", "%u IP addresses",
+                                             n), n);
+      else if (g_strcmp0 (kind, "url") == 0)
+        part = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u web address",
+                                             "%u web addresses", n), n);
+      else if (g_strcmp0 (kind, "email") == 0)
+        part = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u email address",
+                                             "%u email addresses", n), n);
+      else if (g_strcmp0 (kind, "process") == 0)
+        part = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u process name",
+                                             "%u process names", n), n);
+      else if (g_strcmp0 (kind, "file-name") == 0 || g_strcmp0 (kind, "file") == 0)
         part = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u file name", "%u file names",
                                              n), n);
+      else if (g_strcmp0 (kind, "file-path") == 0)
+        part = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u file path", "%u file paths",
+                                             n), n);
+      else if (g_strcmp0 (kind, "file-hash") == 0)
+        part = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u file hash", "%u file hashes",
+                                             n), n);
+      else if (g_strcmp0 (kind, "android-property") == 0)
+        part = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u Android property",
+                                             "%u Android properties", n), n);
+      else if (g_strcmp0 (kind, "ios-profile") == 0)
+        part = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u iPhone profile",
+                                             "%u iPhone profiles", n), n);
       else
         /* Translators: a count and a kind of indicator moatd named: "3 email" */
         part = g_strdup_printf (_("%u %s"), n, kind);

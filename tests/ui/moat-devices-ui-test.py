@@ -386,6 +386,19 @@ def run(desktop, phone, out_dir):
             log("SKIP import: this moatd has no ImportIndicators yet")
             return
         assert toast.startswith("Imported "), toast
+        # spymobile.stix2 names apps and domains; every kind gets words, not moatd's ids.
+        assert " apps" in toast or " app," in toast or toast.endswith(" app"), toast
+        assert "domain" in toast, toast
+        for raw in ("app-id", "app-cert", "file-name", "android-property"):
+            assert raw not in toast, f"“{raw}” in the toast: {toast}"
+        wait_for("the bundle under Indicators of Compromise", lambda: [
+            n for n in a11y.find(role="label", contains="spymobile")
+            if "indicators, imported" not in n.get_name()])
+        # moatd checks the phones again: the bundle's apps are on the risky phone.
+        wait_for("a known malicious app among the findings",
+                 lambda: a11y.find(name="Known malicious app", role="label"), timeout=90)
+        time.sleep(0.5)
+        desktop.screenshot(os.path.join(out_dir, "devices-ioc-1200.png"), wid)
 
     check("Import Indicators passes the chosen bundle to moatd", import_indicators)
 
