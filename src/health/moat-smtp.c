@@ -616,7 +616,7 @@ command_written_cb (GObject *object, GAsyncResult *result, gpointer user_data)
       session_fail (task, g_steal_pointer (&error));
       return;
     }
-  session_read_reply (g_steal_pointer (&task));
+  session_read_reply (task);
 }
 
 /* Sends @data (taken; a command with its CRLF, or the message) for @step,
@@ -707,7 +707,7 @@ handshake_cb (GObject *object, GAsyncResult *result, gpointer user_data)
     {
       /* TLS from the start: now the greeting. */
       arm_timeout (session, STEP_GREETING);
-      session_read_reply (g_steal_pointer (&task));
+      session_read_reply (task);
       return;
     }
   /* RFC 3207: forget what the server said before, and greet again. */
@@ -989,7 +989,7 @@ reply_read_cb (GObject *object, GAsyncResult *result, gpointer user_data)
       return;
     }
   g_string_append_len (session->inbuf, (const char *) session->readbuf, n);
-  session_read_reply (g_steal_pointer (&task));
+  session_read_reply (task);
 }
 
 /* Reads the reply to the current step, then handles it. */
@@ -1046,11 +1046,11 @@ connected_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   session->stream = G_IO_STREAM (g_steal_pointer (&connection));
   if (session->options->security == MOAT_SMTP_SECURITY_TLS)
     {
-      session_start_tls (g_steal_pointer (&task));
+      session_start_tls (task);
       return;
     }
   arm_timeout (session, STEP_GREETING);
-  session_read_reply (g_steal_pointer (&task));
+  session_read_reply (task);
 }
 
 static gboolean

@@ -429,6 +429,38 @@ test_untrusted (Fixture *fixture, gconstpointer data)
   g_assert_nonnull (strstr (error->message, "(TLS handshake): "));
 }
 
+/* The client is done with the connection: the server reads to its end.
+ * A client that leaked its session would keep it open (the read then
+ * fails after 30 s). */
+static void
+assert_client_closed (Fixture *fixture)
+{
+  GSocketConnection *connection;
+  GSocket *socket;
+  char buf[512];
+  gssize n;
+
+  g_clear_object (&fixture->result);
+  g_assert_cmpuint (fixture->held->len, >, 0);
+  connection = g_ptr_array_index (fixture->held, fixture->held->len - 1);
+  socket = g_socket_connection_get_socket (connection);
+  g_socket_set_blocking (socket, TRUE);
+  g_socket_set_timeout (socket, 30);
+  do
+    {
+      g_autoptr(GError) error = NULL;
+
+      n = g_socket_receive (socket, buf, sizeof buf, NULL, &error);
+      /* A close with our replies unread is a reset: closed all the same. */
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED))
+        n = 0;
+      else
+        g_assert_no_error (error);
+    }
+  while (n > 0);
+  g_assert_cmpint (n, ==, 0);
+}
+
 static gboolean
 on_hang_incoming_cb (GSocketService *service, GSocketConnection *connection, GObject *source,
                      gpointer user_data)
@@ -477,6 +509,7 @@ test_hang (Fixture *fixture, gconstpointer data)
                               fixture->port);
   g_assert_cmpstr (error->message, ==, expected);
   g_assert_cmpuint (fixture->held->len, ==, 1);
+  assert_client_closed (fixture);
 }
 
 static gboolean
@@ -660,6 +693,7 @@ test_hostile_server (Fixture *fixture, gconstpointer data)
           g_assert_nonnull (strstr (error->message, i == G_N_ELEMENTS (cases) ? "too long a line"
                                                                               : "too long a reply"));
         }
+      assert_client_closed (fixture);
     }
 }
 
