@@ -44,6 +44,8 @@ typedef struct {
   /* owned */
   cairo_surface_t    *surface;
   cairo_t            *cr;
+  PangoFontMap       *font_map; /* our own, so nothing of it outlives the report */
+  PangoContext       *context;
   GError             *error;
 
   double              y;
@@ -103,7 +105,7 @@ weight_attr (PangoWeight weight, guint start, guint end)
 static PangoLayout *
 new_layout (Pdf *pdf, const char *font, double width, const char *text)
 {
-  PangoLayout *layout = pango_cairo_create_layout (pdf->cr);
+  PangoLayout *layout = pango_layout_new (pdf->context);
   PangoFontDescription *desc = pango_font_description_from_string (font);
   PangoAttrList *attrs;
 
@@ -567,7 +569,7 @@ emit_block (Pdf *pdf, const MoatReportBlock *block)
 static int
 run_pass (MoatReportDocument *doc, GOutputStream *out, int n_pages, GError **error)
 {
-  Pdf pdf = { doc, out, NULL, NULL, NULL, MARGIN_TOP, 1, n_pages };
+  Pdf pdf = { doc, out, NULL, NULL, NULL, NULL, NULL, MARGIN_TOP, 1, n_pages };
   g_autofree char *creator = g_strdup_printf ("Moat %s", PACKAGE_VERSION);
   cairo_status_t status;
 
@@ -575,12 +577,17 @@ run_pass (MoatReportDocument *doc, GOutputStream *out, int n_pages, GError **err
   cairo_pdf_surface_set_metadata (pdf.surface, CAIRO_PDF_METADATA_TITLE, doc->title);
   cairo_pdf_surface_set_metadata (pdf.surface, CAIRO_PDF_METADATA_CREATOR, creator);
   pdf.cr = cairo_create (pdf.surface);
+  pdf.font_map = pango_cairo_font_map_new ();
+  pdf.context = pango_font_map_create_context (pdf.font_map);
+  pango_cairo_update_context (pdf.cr, pdf.context);
 
   for (guint i = 0; i < doc->blocks->len; i++)
     emit_block (&pdf, g_ptr_array_index (doc->blocks, i));
   draw_page_footer (&pdf);
   cairo_show_page (pdf.cr);
 
+  g_object_unref (pdf.context);
+  g_object_unref (pdf.font_map);
   cairo_destroy (pdf.cr);
   cairo_surface_finish (pdf.surface);
   status = cairo_surface_status (pdf.surface);

@@ -73,6 +73,9 @@ class Fixture:
         self.env["HOME"] = self.tmp
         self.env["GSETTINGS_BACKEND"] = "memory"
         self.env["ANDROID_ADB_SERVER_PORT"] = str(free_port())
+        # Under -Db_sanitize=address: fontconfig's own lasting allocations.
+        self.env["LSAN_OPTIONS"] = "suppressions=" + os.path.join(SOURCE, "tests", "report",
+                                                                  "lsan.supp")
         for k in ("MOAT_DBUS_ADDRESS", "ADB_VENDOR_KEYS", "ANDROID_SERIAL"):
             self.env.pop(k, None)
         self.procs = []

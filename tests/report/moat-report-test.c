@@ -18,6 +18,17 @@
  * pdftoppm, JSON against the schema).
  */
 
+/* With -Db_sanitize=address: what fontconfig parsed from its configuration
+ * stays for the life of the process (tests/report/lsan.supp says the same for
+ * moatctl in the integration test). */
+const char *__lsan_default_suppressions (void);
+
+const char *
+__lsan_default_suppressions (void)
+{
+  return "leak:libfontconfig.so\n";
+}
+
 typedef struct {
   char     *tmpdir;
   JsonNode *model;
