@@ -41,6 +41,8 @@
  */
 
 #define REFRESH_DELAY_MS 300
+/* How many kinds of indicator an import's toast names. */
+#define MAX_COUNT_PARTS 3
 /* CheckDevice and ImportIndicators through the page's proxy. */
 #define LONG_CALL_TIMEOUT_MS (5 * 60 * 1000)
 #define EMPTY_DESCRIPTION N_("Turn on USB debugging in the phone’s Developer Options, plug it " \
@@ -1563,6 +1565,8 @@ format_counts (GVariant *counts)
   const char *kind;
   guint32 n;
   guint total = 0;
+  guint rest = 0;
+  guint n_parts = 0;
 
   g_variant_iter_init (&iter, counts);
   while (g_variant_iter_next (&iter, "{&su}", &kind, &n))
@@ -1572,6 +1576,13 @@ format_counts (GVariant *counts)
       if (n == 0)
         continue;
       total += n;
+      /* A toast has room for a few kinds; the rest are counted together. */
+      if (n_parts == MAX_COUNT_PARTS)
+        {
+          rest += n;
+          continue;
+        }
+      n_parts++;
       /* The kinds of src/devices/moat-ioc.h. */
       if (g_strcmp0 (kind, "app-id") == 0 || g_strcmp0 (kind, "app") == 0)
         part = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u app", "%u apps", n), n);
@@ -1614,6 +1625,14 @@ format_counts (GVariant *counts)
         /* Translators: the separator between counts: "3 apps, 12 domains" */
         g_string_append (parts, _(", "));
       g_string_append (parts, part);
+    }
+  if (rest > 0)
+    {
+      g_autofree char *others = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u other",
+                                                              "%u others", rest), rest);
+
+      g_string_append (parts, _(", "));
+      g_string_append (parts, others);
     }
 
   if (total == 0)
