@@ -207,6 +207,19 @@ space (Pdf *pdf, double points)
   pdf->y += points;
 }
 
+/* Space inside a finding: its bar runs on through it. */
+static void
+gap (Pdf *pdf, double points, const char *bar)
+{
+  if (bar != NULL && points <= remaining (pdf))
+    {
+      set_color (pdf->cr, bar);
+      cairo_rectangle (pdf->cr, MARGIN_X, pdf->y, 3.5, points);
+      cairo_fill (pdf->cr);
+    }
+  pdf->y += points;
+}
+
 typedef struct {
   const char *color;        /* text colour */
   const char *bar;          /* a bar at the item's left edge, or NULL */
@@ -293,7 +306,7 @@ emit_facts (Pdf *pdf, GPtrArray *facts, double x, const Style *style)
                      MARGIN_X + CONTENT_WIDTH - x);
 
       emit (pdf, layout, x, style);
-      space (pdf, 1.5);
+      gap (pdf, 1.5, style != NULL ? style->bar : NULL);
     }
 }
 
@@ -336,9 +349,9 @@ emit_label (Pdf *pdf, const char *text, double x, const Style *bar)
 
   /* A label stays with the first lines under it. */
   ensure_space (pdf, layout_height (layout) + 30);
-  space (pdf, 3);
+  gap (pdf, 3, style.bar);
   emit (pdf, layout, x, &style);
-  space (pdf, 1);
+  gap (pdf, 1, style.bar);
 }
 
 static void
@@ -374,7 +387,7 @@ emit_item (Pdf *pdf, const MoatReportBlock *block)
   ensure_space (pdf, layout_height (title) + first + 40);
   space (pdf, 6);
   emit (pdf, title, x, &bar);
-  space (pdf, 3);
+  gap (pdf, 3, bar.bar);
   emit_facts (pdf, block->facts, x, &bar);
   if (block->steps != NULL && block->steps->len > 0)
     {
@@ -390,7 +403,7 @@ emit_item (Pdf *pdf, const MoatReportBlock *block)
           pango_tab_array_free (tabs);
           pango_layout_set_indent (step, -16 * PANGO_SCALE);
           emit (pdf, step, x, &bar);
-          space (pdf, 1);
+          gap (pdf, 1, bar.bar);
         }
     }
   if (block->evidence != NULL)
