@@ -13,7 +13,7 @@ html: parsed with html.parser: a header, one <section> per chosen section in
       are there as text (escaped in the file).
 pdf:  pdfinfo's page count, every page rendered by pdftoppm is not blank,
       pdftotext finds "Page N of M" on each page (and with --hostile, the
-      hostile strings as text).
+      hostile strings as text; with --keep-with, no title ends a page).
 Exit status: 0 good, 1 bad (the reason on stdout), 77 a tool is missing.
 """
 
@@ -231,6 +231,23 @@ def check_pdf(path, args):
     for i in range(pages):
         if "Page %d of %d" % (i + 1, pages) not in page_texts[i]:
             raise Bad("page %d does not say “Page %d of %d”" % (i + 1, i + 1, pages))
+    # A finding's title never ends a page: on the page where a title starts,
+    # the start of its body follows it.
+    if args.keep_with:
+        prefix, body = args.keep_with.split("=", 1)
+        seen = 0
+        for i, page in enumerate(page_texts[:pages]):
+            pos = page.find(prefix)
+            while pos >= 0:
+                seen += 1
+                nxt = page.find(prefix, pos + len(prefix))
+                chunk = page[pos:nxt if nxt >= 0 else len(page)]
+                if body not in chunk:
+                    raise Bad("on page %d, %r is not followed by %r" % (i + 1, prefix, body))
+                pos = nxt
+        if seen == 0:
+            raise Bad("no %r in the PDF" % prefix)
+        print("# %d titles, each with its body on its page" % seen)
     if args.hostile:
         flat = text.replace("\n", "")
         for s in ('<script>alert("pwned")</script>', "onerror=alert(1)>"):
@@ -252,6 +269,8 @@ def main():
     ap.add_argument("--pages", type=int)
     ap.add_argument("--min-pages", type=int, default=1)
     ap.add_argument("--png-dir")
+    ap.add_argument("--keep-with", metavar="TITLE=BODY",
+                    help="every title starting with TITLE has BODY after it on its page")
     args = ap.parse_args()
     try:
         return {"json": check_json, "html": check_html, "pdf": check_pdf}[args.format](args.file,

@@ -392,10 +392,21 @@ test_render_many_pages (Fixture *f, gconstpointer data)
   JsonObject *phone = member_object (f->model, "phones/devices/0");
   JsonArray *findings = json_object_get_array_member (phone, "findings");
   g_autofree char *pdf = NULL;
-  const char *args[] = { "--min-pages", "12", NULL };
+  const char *args[] = { "--min-pages", "12", "--keep-with", "Finding number=Why it matters",
+                         NULL };
 
+  /* Titles of one line and of three, so that some land at a page's foot. */
   for (guint i = 0; i < 60; i++)
-    json_array_add_element (findings, json_node_copy (json_array_get_element (findings, 1)));
+    {
+      JsonNode *copy = json_node_copy (json_array_get_element (findings, 1));
+      g_autofree char *title = g_strdup_printf ("Finding number %u%s", i,
+                                                i % 3 == 0 ? "" : ": an app reads the screen "
+                                                "and everything typed on it, every password, "
+                                                "message and code, and sends it away");
+
+      json_object_set_string_member (json_node_get_object (copy), "summary", title);
+      json_array_add_element (findings, copy);
+    }
   pdf = render (f, f->model, MOAT_REPORT_FORMAT_PDF, "many");
   check (pdf, "pdf", args);
 }
