@@ -581,6 +581,7 @@ parse_check_patterns (Parser *ps, const char *key, const char *value, GPtrArray 
 {
   g_auto(GStrv) items = g_strsplit_set (value, ", \t", -1);
   g_autoptr(GPtrArray) patterns = g_ptr_array_new_with_free_func (g_free);
+  gsize canonical_len = 0;
 
   for (guint i = 0; items[i] != NULL; i++)
     {
@@ -602,6 +603,12 @@ parse_check_patterns (Parser *ps, const char *key, const char *value, GPtrArray 
     }
   if (patterns->len == 0)
     return fail (ps, error, _("“%s” names no check"), key);
+  /* The canonical form, with ", " between the checks, must fit a line too. */
+  for (guint i = 0; i < patterns->len; i++)
+    canonical_len += strlen (g_ptr_array_index (patterns, i)) + (i > 0 ? 2 : 0);
+  if (canonical_len > MAX_SETTING_VALUE)
+    return fail (ps, error, _("the value of “%s” is longer than %d bytes"), key,
+                 MAX_SETTING_VALUE);
   g_ptr_array_add (patterns, NULL);
   g_clear_pointer (out, g_ptr_array_unref);
   *out = g_steal_pointer (&patterns);

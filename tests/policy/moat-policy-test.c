@@ -196,6 +196,12 @@ test_errors (void)
       "test.policy:1: unknown check “computer.Disk”: write area.name, area.* or *, where the "
       "area is moat, computer or phone" },
     { "remind_checks = ,\n", "test.policy:1: “remind_checks” names no check" },
+    /* 239 bytes here, 268 in the canonical form (", " between checks). */
+    { "email_checks = moat.aa moat.ab moat.ac moat.ad moat.ae moat.af moat.ag moat.ah "
+      "moat.ai moat.aj moat.ak moat.al moat.am moat.an moat.ao moat.ap "
+      "moat.aq moat.ar moat.as moat.at moat.au moat.av moat.aw moat.ax "
+      "moat.ay moat.az moat.ba moat.bb moat.bc moat.bd\n",
+      "test.policy:1: the value of “email_checks” is longer than 255 bytes" },
     { "remind_severity = severe\n",
       "test.policy:1: unknown severity “severe” for “remind_severity”: use info, low, medium, "
       "high or critical" },
