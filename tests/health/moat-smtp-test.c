@@ -346,7 +346,8 @@ test_message (Fixture *fixture, gconstpointer data)
   "Steps:\n" \
   "1. Open Settings\n"
 
-/* STARTTLS, AUTH PLAIN, the message received and checked by the server. */
+/* STARTTLS (or TLS from the start), AUTH PLAIN (or LOGIN), the message
+ * received and checked by the server. */
 static void
 test_send_starttls (Fixture *fixture, gconstpointer data)
 {
@@ -359,6 +360,8 @@ test_send_starttls (Fixture *fixture, gconstpointer data)
     return;
   start_server (fixture, mode, "s3cret", "moat@example.com", "it@example.org", SUBJECT, BODY);
   options = make_options (fixture, "s3cret");
+  if (g_str_equal (mode, "tls"))
+    options->security = MOAT_SMTP_SECURITY_TLS;
   g_assert_true (send (fixture, options, "it@example.org", SUBJECT, BODY, NULL, &error));
   g_assert_no_error (error);
 
@@ -800,6 +803,7 @@ main (int argc, char *argv[])
   ADD ("message", test_message, NULL);
   ADD ("send-starttls-plain", test_send_starttls, "starttls");
   ADD ("send-starttls-login", test_send_starttls, "starttls-login");
+  ADD ("send-tls", test_send_starttls, "tls");
   ADD ("no-starttls", test_no_starttls, NULL);
   ADD ("wrong-password", test_wrong_password, NULL);
   ADD ("untrusted-certificate", test_untrusted, NULL);

@@ -12,6 +12,7 @@ the client's success says nothing about the checks: the result file does.
 Modes:
   starttls        STARTTLS offered and required, AUTH (PLAIN, LOGIN) required
   starttls-login  the same, AUTH LOGIN only
+  tls             TLS from the first byte (port 465 style), AUTH required
   plain           no STARTTLS (Moat must refuse to go on)
 
 It stops by itself after --lifetime seconds (default 60).
@@ -99,7 +100,7 @@ class Handler:
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--mode", choices=["starttls", "starttls-login", "plain"],
+    parser.add_argument("--mode", choices=["starttls", "starttls-login", "tls", "plain"],
                         required=True)
     parser.add_argument("--cert")
     parser.add_argument("--key")
@@ -121,9 +122,15 @@ def main():
         return AuthResult(success=ok, handled=False)
 
     kwargs = {"hostname": "moat-test", "decode_data": False}
-    if args.mode.startswith("starttls"):
+    server_ssl = None
+    if args.mode != "plain":
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(args.cert, args.key)
+    if args.mode == "tls":
+        # The whole connection is TLS, which aiosmtpd's own check cannot see.
+        server_ssl = context
+        kwargs.update(auth_required=True, auth_require_tls=False, authenticator=authenticator)
+    elif args.mode.startswith("starttls"):
         kwargs.update(tls_context=context, require_starttls=True, auth_required=True,
                       auth_require_tls=True, authenticator=authenticator)
         if args.mode == "starttls-login":
@@ -135,7 +142,8 @@ def main():
         done = asyncio.Event()
         handler = Handler(args, expect, done)
         loop = asyncio.get_running_loop()
-        server = await loop.create_server(lambda: SMTP(handler, **kwargs), "127.0.0.1", 0)
+        server = await loop.create_server(lambda: SMTP(handler, **kwargs), "127.0.0.1", 0,
+                                          ssl=server_ssl)
         print("PORT %d" % server.sockets[0].getsockname()[1], flush=True)
         try:
             await asyncio.wait_for(done.wait(), args.lifetime)
