@@ -423,3 +423,70 @@ moat_report_write (JsonNode          *model,
       return FALSE;
     }
 }
+
+typedef struct {
+  JsonNode         *model;
+  MoatReportFormat  format;
+  GOutputStream    *out;
+} WriteData;
+
+static void
+write_data_free (gpointer data)
+{
+  WriteData *w = data;
+
+  json_node_unref (w->model);
+  g_object_unref (w->out);
+  g_free (w);
+}
+
+static void
+write_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  WriteData *w = task_data;
+  g_autoptr(GError) error = NULL;
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  if (!moat_report_write (w->model, w->format, w->out, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * moat_report_write_async:
+ *
+ * As moat_report_write(), in a worker thread; a bad model fails the same way.
+ */
+void
+moat_report_write_async (JsonNode            *model,
+                         MoatReportFormat     format,
+                         GOutputStream       *out,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  WriteData *w;
+
+  g_return_if_fail (model != NULL);
+  g_return_if_fail (G_IS_OUTPUT_STREAM (out));
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, moat_report_write_async);
+  w = g_new0 (WriteData, 1);
+  w->model = json_node_copy (model);
+  w->format = format;
+  w->out = g_object_ref (out);
+  g_task_set_task_data (task, w, write_data_free);
+  g_task_run_in_thread (task, write_thread);
+}
+
+gboolean
+moat_report_write_finish (GAsyncResult  *result,
+                          GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

@@ -37,4 +37,15 @@ gboolean    moat_report_write              (JsonNode         *model,
                                             GOutputStream    *out,
                                             GError          **error);
 
+/* moat_report_write() in a worker thread, for a GUI's Export: @model is
+ * copied, @out is used only by the worker until the callback runs. */
+void        moat_report_write_async        (JsonNode            *model,
+                                            MoatReportFormat     format,
+                                            GOutputStream       *out,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data);
+gboolean    moat_report_write_finish       (GAsyncResult        *result,
+                                            GError             **error);
+
 G_END_DECLS

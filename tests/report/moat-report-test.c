@@ -427,6 +427,50 @@ test_write_error (Fixture *f, gconstpointer data)
     }
 }
 
+static void
+write_async_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+static gboolean
+write_async (JsonNode *model, MoatReportFormat format, GOutputStream *out, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  moat_report_write_async (model, format, out, NULL, write_async_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return moat_report_write_finish (result, error);
+}
+
+/* The worker thread writes what moat_report_write() writes, and refuses the same. */
+static void
+test_write_async (Fixture *f, gconstpointer data)
+{
+  g_autofree char *html = render_to_string (f->model, MOAT_REPORT_FORMAT_HTML);
+  g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable ();
+  g_autoptr(GOutputStream) pdf = g_memory_output_stream_new_resizable ();
+  g_autoptr(GOutputStream) bad_out = g_memory_output_stream_new_resizable ();
+  g_autoptr(JsonNode) bad = json_from_string ("{}", NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (write_async (f->model, MOAT_REPORT_FORMAT_HTML, out, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (out)), ==,
+                    strlen (html));
+  g_assert_cmpint (memcmp (g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (out)), html,
+                           strlen (html)), ==, 0);
+  g_assert_true (write_async (f->model, MOAT_REPORT_FORMAT_PDF, pdf, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (memcmp (g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (pdf)),
+                           "%PDF-", 5), ==, 0);
+  g_assert_false (write_async (bad, MOAT_REPORT_FORMAT_JSON, bad_out, &error));
+  g_assert_error (error, MOAT_ERROR, MOAT_ERROR_INVALID_ARGUMENT);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -449,6 +493,7 @@ main (int argc, char *argv[])
   ADD ("/moat/report/render/no-health", "no-health.json", test_render_no_health);
   ADD ("/moat/report/render/many-pages", "full.json", test_render_many_pages);
   ADD ("/moat/report/write-error", "full.json", test_write_error);
+  ADD ("/moat/report/write-async", "full.json", test_write_async);
 
   return g_test_run ();
 }
