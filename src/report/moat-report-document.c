@@ -540,6 +540,19 @@ add_actions (MoatReportDocument *doc, JsonObject *root)
                     _("Moat took no action in the window."));
 }
 
+static guint
+count_problems (JsonObject *section, const char *member, const char *status_member,
+                const char *problem)
+{
+  JsonArray *items = get_array (section, member);
+  guint n = 0;
+
+  for (guint i = 0; items != NULL && i < json_array_get_length (items); i++)
+    n += g_strcmp0 (get_string (json_array_get_object_element (items, i), status_member),
+                    problem) == 0;
+  return n;
+}
+
 static const char *
 section_word (const char *section)
 {
@@ -617,6 +630,32 @@ moat_report_document_new (JsonNode *model)
     {
       add_fact (block, _("Health level"), _("Not available"));
     }
+  {
+    JsonObject *computer = get_object (root, "computer");
+    JsonObject *health = get_object (root, "health");
+    JsonArray *devices = get_array (get_object (root, "phones"), "devices");
+    /* Counted only where the report can tell: health checks that ran. */
+    gboolean here_known = (computer != NULL || health != NULL) &&
+                          json_object_get_boolean_member ((computer != NULL ? computer : health),
+                                                          "available");
+    guint here = count_problems (computer, "items", "status", "problem") +
+                 count_problems (health, "items", "status", "problem");
+    guint phones = 0;
+    g_autofree char *text = NULL;
+
+    for (guint i = 0; devices != NULL && i < json_array_get_length (devices); i++)
+      phones += count_problems (json_array_get_object_element (devices, i), "findings", "result",
+                                "threat");
+    if (here_known && devices != NULL)
+      /* Translators: the report's summary: problems still to fix on this
+       * computer (with Moat's own) and on the phones */
+      text = g_strdup_printf (_("%u on this computer, %u on phones"), here, phones);
+    else if (here_known)
+      text = g_strdup_printf (_("%u on this computer"), here);
+    else if (devices != NULL)
+      text = g_strdup_printf (_("%u on phones"), phones);
+    add_fact (block, _("Problems to fix"), text);
+  }
   if (has_section (root, "phones"))
     {
       JsonArray *devices = get_array (get_object (root, "phones"), "devices");

@@ -312,6 +312,8 @@ test_html_escaped (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (html, "&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;"));
   g_assert_nonnull (strstr (html, "&lt;/style&gt;&lt;img src=x onerror=alert(1)&gt;"));
   g_assert_nonnull (strstr (html, "He said &quot;hi&quot; &amp; it&#39;s &lt;b&gt;bold&lt;/b&gt;"));
+  g_assert_nonnull (strstr (html, "<dt>Problems to fix</dt><dd><bdi>3 on this computer, "
+                                  "2 on phones</bdi></dd>"));
   /* Right-to-left text is isolated from what is around it. */
   g_assert_nonnull (strstr (html, "<bdi>\u202e"));
   /* Problems first, worst first: critical SSH before high encryption before
