@@ -174,6 +174,17 @@ def vpn_gone(h):
     return VPN not in out.splitlines()
 
 
+def wait_for_value(predicate, timeout, interval=0.3):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise RuntimeError("timed out")
+        time.sleep(interval)
+
+
 def main():
     build = os.environ.get("MOAT_BUILD_ROOT")
     source = os.environ.get("MOAT_SOURCE_ROOT",
@@ -324,6 +335,33 @@ def main():
             if moatd.curl() != "403":
                 fail("the protected resource is not walled off for the rogue Wi-Fi")
             moatd.testing("ClearThreat", "network.rogue_wifi", "Office")
+
+            # 7. Health: the policy's VPN is set up; then one that is not; then one
+            # whose password is not saved (Moat could not bring it up alone).
+            def vpn_health():
+                h_ = moatd.json("health", "check")
+                return next(i for i in h_["items"] if i["id"] == "moat.vpn")
+            item = vpn_health()
+            log(f"health with {VPN!r}: {item['status']}: {item['summary']}")
+            if item["status"] != "ok":
+                fail(f"the policy's VPN is set up, yet health says {item}")
+            missing = os.path.join(tmp, "missing.policy")
+            with open(missing, "w") as f:
+                f.write(POLICY.replace(VPN, "Branch VPN"))
+            moatd.ctl("policy", "load", missing)
+            item = vpn_health()
+            log(f"health with 'Branch VPN': {item['status']} {item['severity']}: {item['summary']}")
+            if (item["status"], item["severity"]) != ("problem", "high") or not item["steps"]:
+                fail(f"a VPN that is not set up is not a high problem: {item}")
+            moatd.ctl("policy", "load", policy)
+            h.run_in_netns(["nmcli", "connection", "modify", VPN, "+vpn.data",
+                            "connection-type=password-tls, password-flags=2, username=alice"])
+            item = wait_for_value(lambda: (lambda i: i if i["status"] == "problem" else None)(
+                vpn_health()), 15)
+            log(f"health with an unsaved password: {item['status']} {item['severity']}: "
+                f"{item['summary']}")
+            if item["severity"] != "medium":
+                fail(f"a VPN asking for its password each time is not a medium problem: {item}")
 
             events = moatd.json("events", "--limit", "0", "--kind", "network.*")
             log(f"{len(events)} network events: "
