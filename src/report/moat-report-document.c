@@ -191,6 +191,30 @@ fix_status_word (const char *status)
   return status;
 }
 
+/* Machine text (evidence, commands) shows bidi controls as JSON escapes: an
+ * override from a phone would otherwise reorder what follows it on the line. */
+static char *
+escape_bidi (char *text)
+{
+  g_autoptr(GString) out = NULL;
+
+  if (text == NULL)
+    return NULL;
+  out = g_string_sized_new (strlen (text));
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c == 0x061c || c == 0x200e || c == 0x200f || (c >= 0x202a && c <= 0x202e) ||
+          (c >= 0x2066 && c <= 0x2069))
+        g_string_append_printf (out, "\\u%04x", c);
+      else
+        g_string_append_unichar (out, c);
+    }
+  g_free (text);
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
 static char *
 evidence_text (JsonObject *parent, const char *member)
 {
@@ -204,7 +228,7 @@ evidence_text (JsonObject *parent, const char *member)
   json_generator_set_pretty (generator, TRUE);
   json_generator_set_indent (generator, 2);
   json_generator_set_root (generator, node);
-  return json_generator_to_data (generator, NULL);
+  return escape_bidi (json_generator_to_data (generator, NULL));
 }
 
 static char *
@@ -417,7 +441,7 @@ add_phone (MoatReportDocument *doc, JsonObject *phone)
       set_steps (block, get_array (finding, "fix"));
       block->evidence = evidence_text (finding, "evidence");
       if (get_string (finding, "command")[0] != '\0')
-        block->command = g_strdup (get_string (finding, "command"));
+        block->command = escape_bidi (g_strdup (get_string (finding, "command")));
     }
 }
 
@@ -460,7 +484,7 @@ add_events_table (MoatReportDocument *doc, JsonArray *events, gboolean by_severi
 {
   const char *header_threats[] = { _("When"), _("Severity"), _("Threat"), _("About"),
                                    _("What happened"), NULL };
-  const char *header_actions[] = { _("When"), _("Action"), _("About"), _("Threat"),
+  const char *header_actions[] = { _("When"), _("Action"), _("Threat"), _("About"),
                                    _("From"), NULL };
   MoatReportBlock *table;
 
@@ -487,8 +511,8 @@ add_events_table (MoatReportDocument *doc, JsonArray *events, gboolean by_severi
       else
         {
           row[1] = g_strdup (get_string (event, "action"));
-          row[2] = g_strdup (get_string (event, "subject"));
-          row[3] = g_strdup (get_string (event, "threat"));
+          row[2] = g_strdup (get_string (event, "threat"));
+          row[3] = g_strdup (get_string (event, "subject"));
           row[4] = g_strdup (get_string (event, "source"));
         }
       g_ptr_array_add (table->rows, row);

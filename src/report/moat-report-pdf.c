@@ -419,7 +419,8 @@ emit_item (Pdf *pdf, const MoatReportBlock *block)
   space (pdf, 6);
 }
 
-static const double table_widths[] = { 0.19, 0.13, 0.24, 0.28, 0.16 };
+/* When, severity or action, threat, about (the longest), what happened or from */
+static const double table_widths[] = { 0.15, 0.12, 0.27, 0.32, 0.14 };
 
 static double
 emit_row (Pdf *pdf, GStrv row, const char *tone, gboolean header, gboolean measure_only)
@@ -434,7 +435,7 @@ emit_row (Pdf *pdf, GStrv row, const char *tone, gboolean header, gboolean measu
 
       g_autofree char *isolated = g_strdup_printf ("\u2068%s\u2069", row[c]);
 
-      cells[c] = new_layout (pdf, header ? SANS " Bold 8.5" : SANS " 8.5", w, isolated);
+      cells[c] = new_layout (pdf, header ? SANS " Bold 8" : SANS " 8", w, isolated);
       /* A cell holds at most eight lines; the HTML and JSON have the rest. */
       pango_layout_set_height (cells[c], -8);
       pango_layout_set_ellipsize (cells[c], PANGO_ELLIPSIZE_END);

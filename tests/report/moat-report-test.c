@@ -314,8 +314,10 @@ test_html_escaped (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (html, "He said &quot;hi&quot; &amp; it&#39;s &lt;b&gt;bold&lt;/b&gt;"));
   g_assert_nonnull (strstr (html, "<dt>Problems to fix</dt><dd><bdi>3 on this computer, "
                                   "2 on phones</bdi></dd>"));
-  /* Right-to-left text is isolated from what is around it. */
+  /* Right-to-left text is isolated from what is around it, and in evidence
+   * a bidi override shows as its escape. */
   g_assert_nonnull (strstr (html, "<bdi>\u202e"));
+  g_assert_nonnull (strstr (html, "&quot;label&quot; : &quot;\\u202eevil.apk\\u202c "));
   /* Problems first, worst first: critical SSH before high encryption before
    * the unknown firewall before the healthy screen lock. */
   {
