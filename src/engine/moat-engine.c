@@ -1869,6 +1869,44 @@ moat_engine_record_event (MoatEngine  *self,
   return TRUE;
 }
 
+/**
+ * moat_engine_record_event_quietly:
+ *
+ * As moat_engine_record_event(), without a notification: for events whose
+ * part notifies on its own terms (health reminders).
+ */
+gboolean
+moat_engine_record_event_quietly (MoatEngine  *self,
+                                  MoatEvent   *event,
+                                  GError     **error)
+{
+  g_return_val_if_fail (MOAT_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (event != NULL, FALSE);
+
+  if (!moat_event_validate (event, error))
+    return FALSE;
+  if (self->shut_down)
+    {
+      g_set_error_literal (error, MOAT_ERROR, MOAT_ERROR_FAILED, "The engine is shutting down");
+      return FALSE;
+    }
+  moat_store_add_event (self->store, event);
+  return TRUE;
+}
+
+/* One notification, never grouped (see moat_notifier_notify_incident()). */
+void
+moat_engine_notify (MoatEngine   *self,
+                    const char   *title,
+                    const char   *body,
+                    MoatSeverity  severity)
+{
+  g_return_if_fail (MOAT_IS_ENGINE (self));
+
+  if (!self->shut_down)
+    moat_notifier_notify_incident (self->notifier, title, body, severity);
+}
+
 /* Completes when everything recorded before the call is committed (or failed). */
 void
 moat_engine_flush_async (MoatEngine          *self,

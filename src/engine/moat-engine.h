@@ -132,6 +132,13 @@ void                 moat_engine_set_proxy_address     (MoatEngine          *sel
 MoatStoreState       moat_engine_get_store_state       (MoatEngine          *self);
 const char          *moat_engine_get_store_message     (MoatEngine          *self);
 
+gboolean             moat_engine_record_event_quietly  (MoatEngine          *self,
+                                                        MoatEvent           *event,
+                                                        GError             **error);
+void                 moat_engine_notify                (MoatEngine          *self,
+                                                        const char          *title,
+                                                        const char          *body,
+                                                        MoatSeverity         severity);
 gboolean             moat_engine_record_event          (MoatEngine          *self,
                                                         MoatEvent           *event,
                                                         GError             **error);

@@ -18,6 +18,8 @@
 #include "moat-lists.h"
 #include "moat-nm-network.h"
 #include "moat-policy-manager.h"
+#include "moat-remediation.h"
+#include "moat-smtp.h"
 
 /* The proxy must block this phishing test site (OpenDNS's): the probe asks
  * for it through the proxy, which answers with its block page and never
@@ -50,7 +52,17 @@ struct _MoatHealthManager
   GDBusConnection *system_bus;   /* nullable: PackageKit, fwupd, firewalld */
   char         *root;            /* where this computer's files are read */
   GVariant     *screen_lock_before; /* what the screen-lock fix changed */
+  MoatRemediation *reminders;    /* notifications about open problems */
+  MoatRemediation *emails;       /* nullable: the policy's email alerts */
+  char         *email_to;
+  char         *state_path;
+  gboolean      state_loaded;
+  gboolean      saving;
+  gboolean      save_again;
+  guint         due_id;
 };
+
+#define REMEDIATION_STATE_FILENAME "health-reminders.json"
 
 G_DEFINE_FINAL_TYPE (MoatHealthManager, moat_health_manager, G_TYPE_OBJECT)
 
@@ -286,9 +298,12 @@ record (MoatHealthManager    *self,
   event = moat_event_new (MOAT_EVENT_SOURCE_HEALTH, "moat.health_problem",
                           g_str_equal (action, "detected") ? it->severity : MOAT_SEVERITY_INFO,
                           subject, action, detail);
-  if (!moat_engine_record_event (self->engine, event, &error))
+  /* Reminders notify, on their cadence: the event itself is quiet. */
+  if (!moat_engine_record_event_quietly (self->engine, event, &error))
     g_warning ("Could not record a health event: %s", error->message);
 }
+
+static void remind (MoatHealthManager *self);
 
 /* Replaces the items of @area (and @subject, when not NULL) with @items,
  * recording problems that appeared and went. */
@@ -353,6 +368,316 @@ replace_items (MoatHealthManager *self,
     }
   if (any)
     g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+  remind (self);
+}
+
+/* ---- reminders and email alerts ---- */
+
+static void save_state (MoatHealthManager *self);
+
+static void
+state_saved_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(MoatHealthManager) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  self->saving = FALSE;
+  if (!g_file_replace_contents_finish (G_FILE (object), result, NULL, &error))
+    g_warning ("Could not save %s: %s", self->state_path, error->message);
+  if (self->save_again)
+    {
+      self->save_again = FALSE;
+      save_state (self);
+    }
+}
+
+/* The reminders' state, off the main loop; one write at a time. */
+static void
+save_state (MoatHealthManager *self)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autofree char *reminders = NULL;
+  g_autofree char *emails = NULL;
+  char *text;
+
+  if (!self->state_loaded || self->stopped)
+    return;
+  if (self->saving)
+    {
+      self->save_again = TRUE;
+      return;
+    }
+  reminders = moat_remediation_save (self->reminders);
+  emails = self->emails != NULL ? moat_remediation_save (self->emails) : g_strdup ("null");
+  text = g_strdup_printf ("{\"reminders\": %s, \"emails\": %s}\n", reminders, emails);
+  bytes = g_bytes_new_take (text, strlen (text));
+  file = g_file_new_for_path (self->state_path);
+  self->saving = TRUE;
+  g_file_replace_contents_bytes_async (file, bytes, NULL, FALSE, G_FILE_CREATE_PRIVATE,
+                                       NULL, state_saved_cb, g_object_ref (self));
+}
+
+static void
+on_remediation_changed_cb (MoatRemediation   *remediation,
+                           MoatHealthManager *self)
+{
+  save_state (self);
+}
+
+static void
+email_sent_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(MoatHealthManager) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!moat_smtp_send_finish (result, &error))
+    g_warning ("Could not send the health alert to %s: %s", self->email_to, error->message);
+  else
+    g_info ("Sent a health alert to %s", self->email_to);
+}
+
+typedef struct {
+  MoatHealthManager *self;
+  MoatSmtpOptions   *options;
+  char              *subject;
+  char              *body;
+} EmailJob;
+
+static void
+email_job_free (EmailJob *job)
+{
+  g_object_unref (job->self);
+  moat_smtp_options_free (job->options);
+  g_free (job->subject);
+  g_free (job->body);
+  g_free (job);
+}
+
+static void
+password_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  EmailJob *job = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *password = moat_smtp_lookup_password_finish (result, &error);
+
+  /* No password stored: the server may not need one. */
+  if (password != NULL)
+    {
+      g_free (job->options->password);
+      job->options->password = g_steal_pointer (&password);
+    }
+  moat_smtp_send_async (job->options, job->self->email_to, job->subject, job->body,
+                        job->self->cancellable, email_sent_cb, g_object_ref (job->self));
+  email_job_free (job);
+}
+
+static void
+send_email (MoatHealthManager *self,
+            GPtrArray         *due)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) body = g_string_new (NULL);
+  EmailJob *job;
+  MoatSmtpOptions *options;
+
+  options = moat_smtp_options_new_from_settings (moat_engine_get_settings (self->engine), &error);
+  if (options == NULL)
+    {
+      g_warning ("The policy asks for health alerts by email, but: %s", error->message);
+      return;
+    }
+  g_string_append (body, _("Moat found problems with this computer’s protection that are not "
+                           "fixed yet:\n\n"));
+  for (guint i = 0; i < due->len; i++)
+    {
+      const MoatHealthItem *it = g_ptr_array_index (due, i);
+
+      g_string_append_printf (body, "* %s%s%s (%s): %s\n", it->title,
+                              it->subject[0] != '\0' ? " · " : "", it->subject,
+                              moat_severity_to_string (it->severity), it->summary);
+      for (guint s = 0; it->steps != NULL && it->steps[s] != NULL; s++)
+        g_string_append_printf (body, "    %u. %s\n", s + 1, it->steps[s]);
+      g_string_append_c (body, '\n');
+    }
+  g_string_append_printf (body, _("Host: %s\nSent by Moat %s.\n"), g_get_host_name (),
+                          PACKAGE_VERSION);
+  job = g_new0 (EmailJob, 1);
+  job->self = g_object_ref (self);
+  job->options = options;
+  job->subject = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                               "Moat on %s: %u protection problem",
+                                               "Moat on %s: %u protection problems", due->len),
+                                  g_get_host_name (), due->len);
+  job->body = g_string_free (g_steal_pointer (&body), FALSE);
+  if (options->username != NULL && options->username[0] != '\0')
+    moat_smtp_lookup_password_async (options->host, options->username, self->cancellable,
+                                     password_cb, job);
+  else
+    {
+      moat_smtp_send_async (job->options, self->email_to, job->subject, job->body,
+                            self->cancellable, email_sent_cb, g_object_ref (self));
+      email_job_free (job);
+    }
+}
+
+static gboolean
+due_cb (gpointer user_data)
+{
+  MoatHealthManager *self = user_data;
+
+  self->due_id = 0;
+  remind (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Applies the policy's cadence and alert settings. */
+static void
+apply_policy (MoatHealthManager *self)
+{
+  MoatPolicy *policy = moat_policy_manager_get_policy (moat_engine_get_policy_manager (self->engine));
+  const MoatPolicyCadence *cadence = moat_policy_get_remind (policy);
+  const char *email = moat_policy_get_email (policy);
+
+  moat_remediation_set_cadence (self->reminders, cadence->intervals, cadence->n_intervals,
+                                cadence->repeat);
+  moat_remediation_set_alerting (self->reminders, moat_policy_get_remind_checks (policy),
+                                 moat_policy_get_remind_severity (policy));
+  g_free (self->email_to);
+  self->email_to = g_strdup (email);
+  if (email == NULL || email[0] == '\0')
+    g_clear_object (&self->emails);
+  else
+    {
+      if (self->emails == NULL)
+        {
+          self->emails = moat_remediation_new ();
+          g_signal_connect_object (self->emails, "changed",
+                                   G_CALLBACK (on_remediation_changed_cb), self, 0);
+        }
+      moat_remediation_set_cadence (self->emails, cadence->intervals, cadence->n_intervals,
+                                    cadence->repeat);
+      moat_remediation_set_alerting (self->emails, moat_policy_get_email_checks (policy),
+                                     moat_policy_get_email_severity (policy));
+    }
+}
+
+/* Notifies (and mails) the problems that are due, then sleeps until the
+ * next one is. */
+static void
+remind (MoatHealthManager *self)
+{
+  g_autoptr(GPtrArray) items = NULL;
+  g_autoptr(GPtrArray) due = NULL;
+  gint64 now = g_get_real_time ();
+  gint64 next;
+
+  if (!self->state_loaded || self->stopped)
+    return;
+  items = moat_health_manager_get_items (self);
+  due = moat_remediation_update (self->reminders, items, now);
+  if (due->len == 1)
+    {
+      const MoatHealthItem *it = g_ptr_array_index (due, 0);
+      g_autofree char *body = g_strdup_printf (_("%s Open Moat’s Health page for the steps "
+                                                 "that fix it."), it->summary);
+
+      moat_engine_notify (self->engine, it->title, body, it->severity);
+    }
+  else if (due->len > 1)
+    {
+      MoatSeverity worst = MOAT_SEVERITY_INFO;
+      g_autofree char *title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                             "%u protection problem to fix",
+                                                             "%u protection problems to fix",
+                                                             due->len), due->len);
+      g_autoptr(GString) body = g_string_new (NULL);
+
+      for (guint i = 0; i < due->len; i++)
+        {
+          const MoatHealthItem *it = g_ptr_array_index (due, i);
+
+          worst = MAX (worst, it->severity);
+          g_string_append_printf (body, "%s%s", i > 0 ? ", " : "", it->title);
+        }
+      g_string_append (body, _(". Open Moat’s Health page for the steps."));
+      moat_engine_notify (self->engine, title, body->str, worst);
+    }
+  if (self->emails != NULL)
+    {
+      g_autoptr(GPtrArray) mail = moat_remediation_update (self->emails, items, now);
+
+      if (mail->len > 0)
+        send_email (self, mail);
+    }
+  next = moat_remediation_next_due (self->reminders);
+  if (self->emails != NULL)
+    next = MIN (next, moat_remediation_next_due (self->emails));
+  g_clear_handle_id (&self->due_id, g_source_remove);
+  if (next != G_MAXINT64)
+    self->due_id = g_timeout_add_seconds ((guint) CLAMP ((next - now) / G_USEC_PER_SEC + 1, 1,
+                                                         G_MAXINT32),
+                                          due_cb, self);
+}
+
+static void
+state_loaded_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(MoatHealthManager) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+
+  if (g_file_load_contents_finish (G_FILE (object), result, &contents, &length, NULL, &error))
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      JsonNode *root;
+
+      if (json_parser_load_from_data (parser, contents, length, &error) &&
+          (root = json_parser_get_root (parser)) != NULL && JSON_NODE_HOLDS_OBJECT (root))
+        {
+          JsonObject *o = json_node_get_object (root);
+          JsonNode *r = json_object_get_member (o, "reminders");
+          JsonNode *e = json_object_get_member (o, "emails");
+          g_autoptr(JsonGenerator) gen = json_generator_new ();
+
+          if (r != NULL)
+            {
+              g_autofree char *text = NULL;
+
+              json_generator_set_root (gen, r);
+              text = json_generator_to_data (gen, NULL);
+              if (!moat_remediation_load (self->reminders, text, strlen (text), &error))
+                g_warning ("%s: %s", self->state_path, error->message);
+              g_clear_error (&error);
+            }
+          if (e != NULL && self->emails != NULL && !JSON_NODE_HOLDS_NULL (e))
+            {
+              g_autofree char *text = NULL;
+
+              json_generator_set_root (gen, e);
+              text = json_generator_to_data (gen, NULL);
+              if (!moat_remediation_load (self->emails, text, strlen (text), &error))
+                g_warning ("%s: %s", self->state_path, error->message);
+            }
+        }
+      else
+        g_warning ("%s is not valid: %s", self->state_path,
+                   error != NULL ? error->message : "not an object");
+    }
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) &&
+           !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_warning ("Could not read %s: %s", self->state_path, error->message);
+  self->state_loaded = TRUE;
+  remind (self);
+}
+
+static void
+on_policy_changed_cb (gpointer           object,
+                      MoatHealthManager *self)
+{
+  apply_policy (self);
+  remind (self);
 }
 
 /* ---- Moat's own checks ---- */
@@ -1075,6 +1400,7 @@ moat_health_manager_stop (MoatHealthManager *self)
 
   self->stopped = TRUE;
   g_clear_handle_id (&self->timer_id, g_source_remove);
+  g_clear_handle_id (&self->due_id, g_source_remove);
   g_cancellable_cancel (self->cancellable);
 }
 
@@ -1109,6 +1435,17 @@ moat_health_manager_start (MoatHealthManager *self,
 
   if (g_str_equal (self->root, "/"))
     g_bus_get (G_BUS_TYPE_SYSTEM, self->cancellable, system_bus_cb, g_object_ref (self));
+  apply_policy (self);
+  g_signal_connect_object (moat_engine_get_policy_manager (self->engine), "changed",
+                           G_CALLBACK (on_policy_changed_cb), self, 0);
+  {
+    g_autoptr(GFile) file = NULL;
+
+    self->state_path = g_build_filename (moat_engine_get_data_dir (self->engine),
+                                         REMEDIATION_STATE_FILENAME, NULL);
+    file = g_file_new_for_path (self->state_path);
+    g_file_load_contents_async (file, self->cancellable, state_loaded_cb, g_object_ref (self));
+  }
 
   g_signal_connect_object (moat_engine_get_devices (self->engine), "changed",
                            G_CALLBACK (on_devices_changed_cb), self, 0);
@@ -1356,10 +1693,14 @@ moat_health_manager_snooze (MoatHealthManager  *self,
                    id != NULL ? id : "");
       return FALSE;
     }
+  moat_remediation_snooze (self->reminders, id, subject, until);
+  if (self->emails != NULL)
+    moat_remediation_snooze (self->emails, id, subject, until);
   if (until <= 0)
     g_hash_table_remove (self->snoozed, key);
   else
     g_hash_table_replace (self->snoozed, g_steal_pointer (&key), g_memdup2 (&until, sizeof until));
+  remind (self);
   return TRUE;
 }
 
@@ -1398,6 +1739,11 @@ moat_health_manager_finalize (GObject *object)
   g_clear_pointer (&self->waiters, g_ptr_array_unref);
   g_clear_object (&self->system_bus);
   g_clear_pointer (&self->screen_lock_before, g_variant_unref);
+  g_clear_handle_id (&self->due_id, g_source_remove);
+  g_clear_object (&self->reminders);
+  g_clear_object (&self->emails);
+  g_free (self->email_to);
+  g_free (self->state_path);
   g_free (self->root);
   g_free (self->summary);
 
@@ -1434,6 +1780,9 @@ moat_health_manager_init (MoatHealthManager *self)
   self->snoozed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->summary = g_strdup (_("Moat has not checked its health yet."));
+  self->reminders = moat_remediation_new ();
+  g_signal_connect_object (self->reminders, "changed", G_CALLBACK (on_remediation_changed_cb),
+                           self, 0);
 }
 
 MoatHealthManager *

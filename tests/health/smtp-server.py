@@ -14,6 +14,10 @@ Modes:
   starttls-login  the same, AUTH LOGIN only
   tls             TLS from the first byte (port 465 style), AUTH required
   plain           no STARTTLS (Moat must refuse to go on)
+  starttls-noauth STARTTLS required, no AUTH (a relay that trusts its network)
+
+--expect may give "subject_prefix" instead of "subject" and "body_contains"
+(a list) instead of "body", for messages whose text moatd composes.
 
 It stops by itself after --lifetime seconds (default 60).
 """
@@ -60,8 +64,11 @@ def check_message(envelope, expect, authenticated):
         return "From is %r" % str(msg["From"])
     if msg["To"].addresses[0].addr_spec != expect["to"]:
         return "To is %r" % str(msg["To"])
-    if str(msg["Subject"]) != expect["subject"]:
+    if "subject" in expect and str(msg["Subject"]) != expect["subject"]:
         return "Subject is %r, not %r" % (str(msg["Subject"]), expect["subject"])
+    if not str(msg["Subject"]).startswith(expect.get("subject_prefix", "")):
+        return "Subject %r does not start with %r" % (str(msg["Subject"]),
+                                                     expect["subject_prefix"])
     date = email.utils.parsedate_to_datetime(str(msg["Date"]))
     now = datetime.datetime.now(datetime.timezone.utc)
     if abs((now - date).total_seconds()) > 3600:
@@ -71,6 +78,11 @@ def check_message(envelope, expect, authenticated):
     if msg.get_content_type() != "text/plain" or msg.get_content_charset() != "utf-8":
         return "Content-Type is %r" % msg["Content-Type"]
     body = msg.get_content().replace("\r\n", "\n")
+    for part in expect.get("body_contains", []):
+        if part not in body:
+            return "the body %r lacks %r" % (body, part)
+    if "body" not in expect:
+        return None
     want = expect["body"].replace("\r\n", "\n")
     if body.rstrip("\n") != want.rstrip("\n"):
         return "the body is %r, not %r" % (body, want)
@@ -100,7 +112,7 @@ class Handler:
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--mode", choices=["starttls", "starttls-login", "tls", "plain"],
+    parser.add_argument("--mode", choices=["starttls", "starttls-login", "starttls-noauth", "tls", "plain"],
                         required=True)
     parser.add_argument("--cert")
     parser.add_argument("--key")
@@ -130,6 +142,8 @@ def main():
         # The whole connection is TLS, which aiosmtpd's own check cannot see.
         server_ssl = context
         kwargs.update(auth_required=True, auth_require_tls=False, authenticator=authenticator)
+    elif args.mode == "starttls-noauth":
+        kwargs.update(tls_context=context, require_starttls=True, auth_required=False)
     elif args.mode.startswith("starttls"):
         kwargs.update(tls_context=context, require_starttls=True, auth_required=True,
                       auth_require_tls=True, authenticator=authenticator)

@@ -174,6 +174,94 @@ def test_store_disk(tmp):
     return None
 
 
+def make_certificates(tmp):
+    files = {}
+    for name in ("ca.key", "ca.pem", "ca.tmpl", "server.key", "server.pem", "server.tmpl"):
+        files[name] = os.path.join(tmp, name)
+    with open(files["ca.tmpl"], "w") as f:
+        f.write('cn = "Moat test CA"\nca\ncert_signing_key\nexpiration_days = 2\n')
+    with open(files["server.tmpl"], "w") as f:
+        f.write('cn = "localhost"\nip_address = "127.0.0.1"\ndns_name = "localhost"\n'
+                'tls_www_server\nsigning_key\nexpiration_days = 2\n')
+    for step in (["--generate-privkey", "--key-type=ecdsa", "--outfile", files["ca.key"]],
+                 ["--generate-self-signed", "--load-privkey", files["ca.key"], "--template",
+                  files["ca.tmpl"], "--outfile", files["ca.pem"]],
+                 ["--generate-privkey", "--key-type=ecdsa", "--outfile", files["server.key"]],
+                 ["--generate-certificate", "--load-privkey", files["server.key"],
+                  "--load-ca-certificate", files["ca.pem"], "--load-ca-privkey", files["ca.key"],
+                  "--template", files["server.tmpl"], "--outfile", files["server.pem"]]):
+        subprocess.run(["certtool"] + step, check=True, capture_output=True)
+    return files
+
+
+def test_email(tmp):
+    """The policy's email alert reaches a local SMTP server over STARTTLS."""
+    try:
+        import aiosmtpd  # noqa: F401
+    except ImportError:
+        return "needs python3-aiosmtpd"
+    if shutil.which("certtool") is None:
+        return "needs certtool (gnutls-bin)"
+    d = os.path.join(tmp, "email")
+    os.makedirs(os.path.join(d, "config", "glib-2.0", "settings"))
+    certs = make_certificates(d)
+    expect = os.path.join(d, "expect.json")
+    result = os.path.join(d, "result.json")
+    with open(expect, "w") as f:
+        json.dump({"from": "moat@test.example", "to": "helpdesk@test.example",
+                   "subject_prefix": "Moat on ",
+                   "body_contains": ["Moat’s filter", "moat.protection" if False else
+                                     "Turn on “Protect This Computer”"]}, f)
+    server = subprocess.Popen([sys.executable, os.path.join(SOURCE, "tests", "health",
+                                                            "smtp-server.py"),
+                               "--mode", "starttls-noauth", "--cert", certs["server.pem"],
+                               "--key", certs["server.key"], "--expect", expect,
+                               "--result", result, "--lifetime", "60"],
+                              stdout=subprocess.PIPE, text=True)
+    port = int(server.stdout.readline().split()[1])
+    with open(os.path.join(d, "config", "glib-2.0", "settings", "keyfile"), "w") as f:
+        f.write("[io/github/moatproject/Moat]\n"
+                "email-server='127.0.0.1'\n"
+                f"email-port=uint16 {port}\n"
+                "email-security='starttls'\n"
+                "email-from='moat@test.example'\n"
+                f"email-ca-file='{certs['ca.pem']}'\n"
+                "notifications-enabled=false\n")
+    policy = os.path.join(d, "alerts.policy")
+    with open(policy, "w") as f:
+        f.write("email = helpdesk@test.example\nemail_checks = moat.*\nemail_severity = high\n"
+                "network.*: notify\n")
+    env = dict(os.environ, GSETTINGS_BACKEND="keyfile", HOME=d,
+               XDG_CONFIG_HOME=os.path.join(d, "config"),
+               MOAT_TEST_HEALTH_ROOT=os.path.join(SOURCE, "tests", "fixtures", "health",
+                                                  "healthy"))
+    env.pop("MOAT_DBUS_ADDRESS", None)
+    m = Moat(d, os.path.join(d, "data"), env)
+    try:
+        m.ok("policy", "load", policy)
+        t0 = time.monotonic()
+        it = m.item(m.health(), "moat.protection")
+        eq((it["status"], it["severity"]), ("problem", "high"))
+        wait_for(lambda: os.path.exists(result), 30, "the alert email")
+        with open(result) as f:
+            got = json.load(f)
+        print("# email received %.1f s after the check: %s" % (time.monotonic() - t0,
+                                                              got["raw"].splitlines()[0:1]))
+        if not got["ok"]:
+            raise AssertionError("the email: " + got["reason"])
+        # The state survives a restart: no second email for the same problem now.
+        state = os.path.join(d, "data", "health-reminders.json")
+        wait_for(lambda: os.path.exists(state), 10, "the reminders' state")
+        with open(state) as f:
+            saved = json.load(f)
+        assert saved["emails"] is not None, saved
+    finally:
+        m.stop()
+        server.terminate()
+        server.wait()
+    return None
+
+
 SMALL_DISK = r'''
 import json, os, subprocess, sys
 sys.path.insert(0, os.path.join(os.environ["MOAT_SOURCE_ROOT"], "tests", "integration"))
@@ -232,7 +320,7 @@ def main():
     f = phones.Fixture()
     env["ANDROID_ADB_SERVER_PORT"] = f.env["ANDROID_ADB_SERVER_PORT"]
     env["HOME"] = f.env["HOME"]
-    tests = ["protection", "computer", "lists", "vpn", "phone", "store"]
+    tests = ["protection", "computer", "lists", "vpn", "phone", "email", "store"]
     print("1..%d" % len(tests))
     failed = 0
     m = None
@@ -252,6 +340,8 @@ def main():
                     test_vpn(m, tmp)
                 elif name == "phone":
                     test_phone(m, f)
+                elif name == "email":
+                    skip = test_email(tmp)
                 else:
                     # Its own moatd, on the small disk: this one goes first.
                     m.stop()
