@@ -9,7 +9,7 @@
 #include "moat-cli-health.h"
 #include "moat-cli-lists.h"
 #include "moat-cli-output.h"
-#include "moat-cli-report.h"
+#include "moat-report-model.h"
 #include "moat-cli-time.h"
 #include "moat-client.h"
 #include "moat-policy.h"
@@ -1375,7 +1375,7 @@ report_built_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   Ctl *ctl = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) model = moat_cli_report_build_finish (ctl->client, result, &error);
+  g_autoptr(JsonNode) model = moat_report_model_build_finish (ctl->client, result, &error);
   g_autoptr(GOutputStream) out = NULL;
   g_autoptr(GFile) file = NULL;
   gboolean to_stdout;
@@ -1479,7 +1479,7 @@ run_command (Ctl *ctl)
       run_health (ctl);
       break;
     case COMMAND_REPORT:
-      moat_cli_report_build_async (ctl->client, ctl->report_since,
+      moat_report_model_build_async (ctl->client, ctl->report_since,
                                    (const char * const *) ctl->sections, NULL, report_built_cb,
                                    ctl);
       break;
@@ -1945,7 +1945,7 @@ parse_report_options (Ctl *ctl, Options *o)
       return FALSE;
     }
   ctl->output = g_strdup (o->output);
-  ctl->sections = moat_cli_report_parse_sections (o->include, &error);
+  ctl->sections = moat_report_model_parse_sections (o->include, &error);
   if (ctl->sections == NULL)
     {
       fail (ctl, EXIT_USAGE, "%s", error->message);

@@ -10,7 +10,7 @@
 G_BEGIN_DECLS
 
 /*
- * `moatctl report`: the helpdesk report's model
+ * The helpdesk report's model (`moatctl report` and the app's Export)
  * (data/report/moat-report.schema.json), collected from moatd with only what
  * its API shows on screen: Version and the policy's name, GetHealth with
  * HealthLevel, GetDevices and GetDevicePosture, GetThreats and ListEvents.
@@ -21,18 +21,18 @@ G_BEGIN_DECLS
  * A moatd without GetHealth, or a phone list that fails, makes a report that
  * says so; an unreachable moatd fails it.
  */
-void      moat_cli_report_build_async  (MoatClient          *client,
+void      moat_report_model_build_async  (MoatClient          *client,
                                         gint64               since,
                                         const char * const  *sections,
                                         GCancellable        *cancellable,
                                         GAsyncReadyCallback  callback,
                                         gpointer             user_data);
-JsonNode *moat_cli_report_build_finish (MoatClient          *client,
+JsonNode *moat_report_model_build_finish (MoatClient          *client,
                                         GAsyncResult        *result,
                                         GError             **error);
 
 /* Parses --include: comma-separated section names, each at most once. */
-GStrv     moat_cli_report_parse_sections (const char  *text,
+GStrv     moat_report_model_parse_sections (const char  *text,
                                           GError     **error);
 
 G_END_DECLS

@@ -1,16 +1,27 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  * Copyright 2026 The Moat developers
  */
-#define G_LOG_DOMAIN "moatctl"
+#define G_LOG_DOMAIN "moat-report"
 
 #include "config.h"
 
-#include "moat-cli-report.h"
+#include "moat-report-model.h"
 
-#include "moat-cli-time.h"
 #include "moat-report.h"
 
 #include <glib/gi18n.h>
+
+/* "2026-11-27T10:00:00.000000Z", as moatctl prints times. */
+static char *
+format_utc (gint64 usec)
+{
+  g_autoptr(GDateTime) epoch = g_date_time_new_from_unix_utc (0);
+  g_autoptr(GDateTime) dt = epoch != NULL ? g_date_time_add (epoch, usec) : NULL;
+
+  if (dt == NULL)
+    return g_strdup ("");
+  return g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S.%fZ");
+}
 
 /* At most this many events per list in a report (newest first). */
 #define MAX_EVENTS 500
@@ -102,7 +113,7 @@ set_time (JsonObject *object, const char *member, gint64 usec)
 {
   if (usec > 0)
     {
-      g_autofree char *text = moat_cli_format_utc (usec);
+      g_autofree char *text = format_utc (usec);
 
       json_object_set_string_member (object, member, text);
     }
@@ -665,7 +676,7 @@ run_step (GTask *task)
 }
 
 void
-moat_cli_report_build_async (MoatClient          *client,
+moat_report_model_build_async (MoatClient          *client,
                              gint64               since,
                              const char * const  *sections,
                              GCancellable        *cancellable,
@@ -683,7 +694,7 @@ moat_cli_report_build_async (MoatClient          *client,
   g_return_if_fail (MOAT_IS_CLIENT (client));
 
   task = g_task_new (client, cancellable, callback, user_data);
-  g_task_set_source_tag (task, moat_cli_report_build_async);
+  g_task_set_source_tag (task, moat_report_model_build_async);
   b = g_new0 (Build, 1);
   g_task_set_task_data (task, b, build_free);
   b->client = g_object_ref (client);
@@ -726,7 +737,7 @@ moat_cli_report_build_async (MoatClient          *client,
 
 /* Returns: (transfer full): the model */
 JsonNode *
-moat_cli_report_build_finish (MoatClient    *client,
+moat_report_model_build_finish (MoatClient    *client,
                               GAsyncResult  *result,
                               GError       **error)
 {
@@ -735,7 +746,7 @@ moat_cli_report_build_finish (MoatClient    *client,
 }
 
 GStrv
-moat_cli_report_parse_sections (const char  *text,
+moat_report_model_parse_sections (const char  *text,
                                 GError     **error)
 {
   g_auto(GStrv) known = g_strsplit (MOAT_REPORT_SECTIONS, ",", -1);

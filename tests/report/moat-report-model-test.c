@@ -5,7 +5,7 @@
 
 #include "config.h"
 
-#include "moat-cli-report.h"
+#include "moat-report-model.h"
 #include "moat-client.h"
 #include "moat-fake-engine.h"
 #include "moat-report.h"
@@ -187,17 +187,17 @@ built_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   Fixture *f = user_data;
 
-  f->model = moat_cli_report_build_finish (MOAT_CLIENT (object), result, &f->error);
+  f->model = moat_report_model_build_finish (MOAT_CLIENT (object), result, &f->error);
   f->done = TRUE;
 }
 
 static JsonObject *
 build (Fixture *f, gint64 since, const char *include)
 {
-  g_auto(GStrv) sections = moat_cli_report_parse_sections (include, NULL);
+  g_auto(GStrv) sections = moat_report_model_parse_sections (include, NULL);
 
   g_assert_nonnull (sections);
-  moat_cli_report_build_async (f->client, since, (const char * const *) sections, NULL,
+  moat_report_model_build_async (f->client, since, (const char * const *) sections, NULL,
                                built_cb, f);
   g_assert_true (moat_test_wait_until (done_cb, f));
   if (f->model == NULL)
@@ -369,9 +369,9 @@ test_window (Fixture *f, gconstpointer data)
 static void
 test_unreachable (Fixture *f, gconstpointer data)
 {
-  g_auto(GStrv) sections = moat_cli_report_parse_sections (NULL, NULL);
+  g_auto(GStrv) sections = moat_report_model_parse_sections (NULL, NULL);
 
-  moat_cli_report_build_async (f->client, 0, (const char * const *) sections, NULL, built_cb, f);
+  moat_report_model_build_async (f->client, 0, (const char * const *) sections, NULL, built_cb, f);
   g_assert_true (moat_test_wait_until (done_cb, f));
   g_assert_null (f->model);
   g_assert_error (f->error, MOAT_ERROR, MOAT_ERROR_ENGINE_UNREACHABLE);
@@ -380,10 +380,10 @@ test_unreachable (Fixture *f, gconstpointer data)
 static void
 test_parse_sections (void)
 {
-  g_auto(GStrv) all = moat_cli_report_parse_sections (NULL, NULL);
-  g_auto(GStrv) some = moat_cli_report_parse_sections ("phones, threats,phones", NULL);
+  g_auto(GStrv) all = moat_report_model_parse_sections (NULL, NULL);
+  g_auto(GStrv) some = moat_report_model_parse_sections ("phones, threats,phones", NULL);
   g_autoptr(GError) error = NULL;
-  g_auto(GStrv) bad = moat_cli_report_parse_sections ("phones,wifi", &error);
+  g_auto(GStrv) bad = moat_report_model_parse_sections ("phones,wifi", &error);
   g_autofree char *joined = g_strjoinv (",", all);
 
   g_assert_cmpstr (joined, ==, MOAT_REPORT_SECTIONS);
@@ -405,15 +405,15 @@ main (int argc, char *argv[])
   bus = g_test_dbus_new (G_TEST_DBUS_NONE);
   g_test_dbus_up (bus);
 
-  g_test_add ("/moat/cli-report/full", Fixture, NULL, set_up_health, test_full, tear_down);
-  g_test_add ("/moat/cli-report/no-health", Fixture, NULL, set_up_no_health, test_no_health,
+  g_test_add ("/moat/report-model/full", Fixture, NULL, set_up_health, test_full, tear_down);
+  g_test_add ("/moat/report-model/no-health", Fixture, NULL, set_up_no_health, test_no_health,
               tear_down);
-  g_test_add ("/moat/cli-report/sections", Fixture, NULL, set_up_health, test_sections,
+  g_test_add ("/moat/report-model/sections", Fixture, NULL, set_up_health, test_sections,
               tear_down);
-  g_test_add ("/moat/cli-report/window", Fixture, NULL, set_up_health, test_window, tear_down);
-  g_test_add ("/moat/cli-report/unreachable", Fixture, NULL, set_up_unowned, test_unreachable,
+  g_test_add ("/moat/report-model/window", Fixture, NULL, set_up_health, test_window, tear_down);
+  g_test_add ("/moat/report-model/unreachable", Fixture, NULL, set_up_unowned, test_unreachable,
               tear_down);
-  g_test_add_func ("/moat/cli-report/parse-sections", test_parse_sections);
+  g_test_add_func ("/moat/report-model/parse-sections", test_parse_sections);
 
   ret = g_test_run ();
   g_test_dbus_down (bus);
