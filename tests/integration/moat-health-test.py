@@ -123,6 +123,35 @@ def test_computer(m):
     eq(next(i for i in items if i["id"] == "computer.hsi")["status"], "unknown")
 
 
+def test_service(m, tmp):
+    """moatd enabled at login, through a stand-in for systemd's user manager."""
+    try:
+        import gi  # noqa: F401
+    except ImportError:
+        return "needs python3-gi for the stand-in systemd"
+    log = os.path.join(tmp, "systemd.log")
+    fake = subprocess.Popen([sys.executable, os.path.join(SOURCE, "tests", "integration",
+                                                          "fake-systemd.py"),
+                             "--log", log, "--state", "disabled"], stdout=subprocess.PIPE,
+                            text=True, env=m.env)
+    try:
+        eq(fake.stdout.readline().strip(), "READY")
+        it = m.item(m.health(), "moat.service")
+        print("# service: %s %s: %s" % (it["status"], it["severity"], it["summary"]))
+        eq((it["status"], it["severity"], it["auto_fix"]), ("problem", "medium", True))
+        print("# fix: " + m.ok("health", "fix", "moat.service", "--yes").strip())
+        it = m.item(m.health(check=False), "moat.service")
+        eq((it["status"], it["evidence"]["state"]), ("ok", "enabled"))
+        with open(log) as f:
+            calls = [json.loads(line) for line in f]
+        enable = [c for c in calls if c["method"] == "EnableUnitFiles"]
+        eq(enable, [{"method": "EnableUnitFiles", "args": [["moatd.service"], False, True]}])
+    finally:
+        fake.terminate()
+        fake.wait()
+    return None
+
+
 def test_lists(m, tmp):
     missing = os.path.join(tmp, "gone.txt")
     with open(missing, "w") as f:
@@ -226,7 +255,9 @@ def test_email(tmp):
                 "email-security='starttls'\n"
                 "email-from='moat@test.example'\n"
                 f"email-ca-file='{certs['ca.pem']}'\n"
-                "notifications-enabled=false\n")
+                "notifications-enabled=false\n"
+                "[org/gnome/desktop/notifications]\n"
+                "show-banners=false\n")
     policy = os.path.join(d, "alerts.policy")
     with open(policy, "w") as f:
         f.write("email = helpdesk@test.example\nemail_checks = moat.*\nemail_severity = high\n"
@@ -255,6 +286,14 @@ def test_email(tmp):
         with open(state) as f:
             saved = json.load(f)
         assert saved["emails"] is not None, saved
+        # Notification banners are off in this desktop's settings: Moat turns them on.
+        it = m.item(m.health(), "moat.notifications")
+        print("# notifications: %s %s: %s" % (it["status"], it["severity"], it["summary"]))
+        eq((it["status"], it["auto_fix"]), ("problem", True))
+        m.ok("health", "fix", "moat.notifications", "--yes")
+        eq(m.item(m.health(check=False), "moat.notifications")["status"], "ok")
+        with open(os.path.join(d, "config", "glib-2.0", "settings", "keyfile")) as f:
+            assert "show-banners=true" in f.read()
     finally:
         m.stop()
         server.terminate()
@@ -320,7 +359,7 @@ def main():
     f = phones.Fixture()
     env["ANDROID_ADB_SERVER_PORT"] = f.env["ANDROID_ADB_SERVER_PORT"]
     env["HOME"] = f.env["HOME"]
-    tests = ["protection", "computer", "lists", "vpn", "phone", "email", "store"]
+    tests = ["protection", "computer", "service", "lists", "vpn", "phone", "email", "store"]
     print("1..%d" % len(tests))
     failed = 0
     m = None
@@ -334,6 +373,8 @@ def main():
                     test_protection(m)
                 elif name == "computer":
                     test_computer(m)
+                elif name == "service":
+                    skip = test_service(m, tmp)
                 elif name == "lists":
                     test_lists(m, tmp)
                 elif name == "vpn":
