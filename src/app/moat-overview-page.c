@@ -42,6 +42,9 @@ struct _MoatOverviewPage {
   GtkLabel          *risk_label;
   GtkWidget         *protect_row;
   GtkSwitch         *protect_switch;
+  AdwActionRow      *health_row;
+  GtkImage          *health_icon;
+  GtkLabel          *health_level_label;
   MoatCategoryChart *chart;
   GtkLabel          *blocked_total_label;
   GtkListBox        *latest_list;
@@ -461,6 +464,9 @@ moat_overview_page_class_init (MoatOverviewPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MoatOverviewPage, summary_label);
   gtk_widget_class_bind_template_child (widget_class, MoatOverviewPage, risk_label);
   gtk_widget_class_bind_template_child (widget_class, MoatOverviewPage, protect_row);
+  gtk_widget_class_bind_template_child (widget_class, MoatOverviewPage, health_row);
+  gtk_widget_class_bind_template_child (widget_class, MoatOverviewPage, health_icon);
+  gtk_widget_class_bind_template_child (widget_class, MoatOverviewPage, health_level_label);
   gtk_widget_class_bind_template_child (widget_class, MoatOverviewPage, protect_switch);
   gtk_widget_class_bind_template_child (widget_class, MoatOverviewPage, chart);
   gtk_widget_class_bind_template_child (widget_class, MoatOverviewPage, blocked_total_label);
@@ -507,4 +513,43 @@ moat_overview_page_set_client (MoatOverviewPage *self,
   update_status (self);
   update_protect_switch (self);
   refresh (self);
+}
+
+/**
+ * moat_overview_page_set_health:
+ * @level: moatd's health level, 0 to 4, or -1 while it is not known
+ * @summary: (nullable): the sentence that explains it
+ *
+ * Shows the health level in a row that leads to the Health page.
+ */
+void
+moat_overview_page_set_health (MoatOverviewPage *self,
+                               int               level,
+                               const char       *summary)
+{
+  const char *style;
+  g_autofree char *text = NULL;
+
+  g_return_if_fail (MOAT_IS_OVERVIEW_PAGE (self));
+
+  gtk_widget_set_visible (GTK_WIDGET (self->health_row), level >= 0);
+  if (level < 0)
+    return;
+
+  style = level >= 4 ? "success" : level >= 2 ? "warning" : "error";
+  gtk_widget_remove_css_class (GTK_WIDGET (self->health_level_label), "success");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->health_level_label), "warning");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->health_level_label), "error");
+  gtk_widget_add_css_class (GTK_WIDGET (self->health_level_label), style);
+  gtk_widget_remove_css_class (GTK_WIDGET (self->health_icon), "success");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->health_icon), "warning");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->health_icon), "error");
+  gtk_widget_add_css_class (GTK_WIDGET (self->health_icon), style);
+  gtk_image_set_from_icon_name (self->health_icon,
+                                level >= 4 ? "emblem-ok-symbolic" : "dialog-warning-symbolic");
+
+  /* Translators: the health level on the Overview, 0 to 4: "Level 2 of 4" */
+  text = g_strdup_printf (_("Level %d of 4"), level);
+  gtk_label_set_text (self->health_level_label, text);
+  adw_action_row_set_subtitle (self->health_row, summary != NULL ? summary : "");
 }

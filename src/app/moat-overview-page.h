@@ -14,5 +14,8 @@ G_DECLARE_FINAL_TYPE (MoatOverviewPage, moat_overview_page, MOAT, OVERVIEW_PAGE,
 
 void moat_overview_page_set_client (MoatOverviewPage *self,
                                     MoatClient       *client);
+void moat_overview_page_set_health (MoatOverviewPage *self,
+                                    int               level,
+                                    const char       *summary);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
 #include "moat-activity-page.h"
 #include "moat-debug.h"
 #include "moat-devices-page.h"
+#include "moat-health-page.h"
 #include "moat-lists-page.h"
 #include "moat-overview-page.h"
 #include "moat-threats-page.h"
@@ -18,7 +19,7 @@
 
 /*
  * MoatWindow: the header bar with the view switcher, the Overview, Threats,
- * Devices, Activity and Lists pages, and the states around them: connecting, engine not running, store
+ * Devices, Health, Activity and Lists pages, and the states around them: connecting, engine not running, store
  * problems. Closing it does not stop protection: moatd is its own process.
  */
 
@@ -40,6 +41,7 @@ struct _MoatWindow {
   MoatOverviewPage     *overview_page;
   MoatThreatsPage      *threats_page;
   MoatDevicesPage      *devices_page;
+  MoatHealthPage       *health_page;
   MoatActivityPage     *activity_page;
   MoatListsPage        *lists_page;
   AdwStatusPage        *engine_page;
@@ -182,6 +184,26 @@ search_action (GtkWidget  *widget,
 }
 
 static void
+show_health_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  MoatWindow *self = MOAT_WINDOW (widget);
+
+  adw_view_stack_set_visible_child_name (self->view_stack, "health");
+}
+
+static void
+on_health_page_notify_level_cb (MoatHealthPage *page,
+                                GParamSpec     *pspec,
+                                MoatWindow     *self)
+{
+  moat_overview_page_set_health (self->overview_page,
+                                 moat_health_page_get_level (page),
+                                 moat_health_page_get_summary (page));
+}
+
+static void
 on_overview_show_event_cb (MoatOverviewPage *page,
                            MoatEvent        *event,
                            MoatWindow       *self)
@@ -236,6 +258,7 @@ moat_window_class_init (MoatWindowClass *klass)
   g_type_ensure (MOAT_TYPE_OVERVIEW_PAGE);
   g_type_ensure (MOAT_TYPE_THREATS_PAGE);
   g_type_ensure (MOAT_TYPE_DEVICES_PAGE);
+  g_type_ensure (MOAT_TYPE_HEALTH_PAGE);
   g_type_ensure (MOAT_TYPE_ACTIVITY_PAGE);
   g_type_ensure (MOAT_TYPE_LISTS_PAGE);
 
@@ -249,6 +272,7 @@ moat_window_class_init (MoatWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MoatWindow, overview_page);
   gtk_widget_class_bind_template_child (widget_class, MoatWindow, threats_page);
   gtk_widget_class_bind_template_child (widget_class, MoatWindow, devices_page);
+  gtk_widget_class_bind_template_child (widget_class, MoatWindow, health_page);
   gtk_widget_class_bind_template_child (widget_class, MoatWindow, activity_page);
   gtk_widget_class_bind_template_child (widget_class, MoatWindow, lists_page);
   gtk_widget_class_bind_template_child (widget_class, MoatWindow, engine_page);
@@ -260,6 +284,7 @@ moat_window_class_init (MoatWindowClass *klass)
 
   gtk_widget_class_install_action (widget_class, "win.start-engine", NULL, start_engine_action);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
+  gtk_widget_class_install_action (widget_class, "win.show-health", NULL, show_health_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK,
                                        "win.search", NULL);
 }
@@ -316,6 +341,11 @@ moat_window_set_client (MoatWindow *self,
                            G_CALLBACK (on_overview_show_event_cb), self, 0);
   moat_threats_page_set_client (self->threats_page, client);
   moat_devices_page_set_client (self->devices_page, client);
+  g_signal_connect_object (self->health_page, "notify::level",
+                           G_CALLBACK (on_health_page_notify_level_cb), self, 0);
+  g_signal_connect_object (self->health_page, "notify::summary",
+                           G_CALLBACK (on_health_page_notify_level_cb), self, 0);
+  moat_health_page_set_client (self->health_page, client);
   moat_activity_page_set_client (self->activity_page, client);
   moat_lists_page_set_client (self->lists_page, client);
 
