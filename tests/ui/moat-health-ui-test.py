@@ -10,9 +10,10 @@ Checks through the accessibility tree that the page shows moatd's level
 (below 4) and its problems, that a problem opens its guided fix with why it
 matters, the steps and a Fix It button (for computer.screen_lock or
 moat.protection), that Fix It asks first, that the Overview shows the level
-and leads to the page, and that the page works at 360 px. Keeps
-health-1200.png (a guided fix open), health-360.png and health-360-fix.png
-under <build>/tests/ui/output/.
+and leads to the page, that Preferences has the email alert settings, and
+that the page works at 360 px. Keeps health-1200.png (a guided fix open),
+health-360.png, health-360-fix.png and preferences-alerts.png under
+<build>/tests/ui/output/.
 
 Exit status: 0 pass, 1 fail, 77 skip (no Xvfb, AT-SPI or build products)."""
 
@@ -92,7 +93,8 @@ def run(desktop, out_dir):
     level = desktop.moatd_properties()["HealthLevel"]
     problems = [i for i in items if i[3] == "problem"]
     log(f"{len(items)} checks, {len(problems)} problems, level {level}")
-    fixable = [i for i in problems if i[0] in FIXABLE and i[11]]
+    fixable = sorted((i for i in problems if i[0] in FIXABLE and i[11]),
+                     key=lambda i: FIXABLE.index(i[0]))
     if not fixable:
         raise AssertionError(f"none of {FIXABLE} is a problem Moat can fix: "
                              f"{[(i[0], i[3], i[11]) for i in items if i[0] in FIXABLE]}")
@@ -206,6 +208,31 @@ def run(desktop, out_dir):
                                                 role="label"), timeout=20)
 
     check("Remind Me Later snoozes the problem for a day", snooze)
+
+    def alert_preferences():
+        desktop.app_action("preferences")
+        pref_wid = wait_for("the Preferences window", lambda: desktop.window_id("^Preferences$"))
+        tab = wait_for("the Alerts page", lambda: a11y.find(name="Alerts", role="page tab"))[0]
+        a11y.click(tab, desktop, pref_wid)
+        row = wait_for("Send Alerts To", lambda: a11y.find(name="Send Alerts To", role="label"))[0]
+        wait_for("the mail server", lambda: a11y.find(name="Server", role="label"))
+        wait_for("the password", lambda: a11y.find(name="Password", role="label"))
+        a11y.click(row, desktop, pref_wid)
+        time.sleep(0.3)
+        desktop.xdotool("type", "--delay", "20", "helpdesk@example.org")
+        keyfile = os.path.join(desktop.env["XDG_CONFIG_HOME"], "glib-2.0", "settings", "keyfile")
+
+        def saved():
+            with open(keyfile) as f:
+                return "email-to='helpdesk@example.org'" in f.read()
+        wait_for("email-to in the settings", saved, timeout=10)
+        time.sleep(0.5)
+        desktop.screenshot(os.path.join(out_dir, "preferences-alerts.png"), pref_wid)
+        desktop.xdotool("key", "Escape")
+        wait_for("the Preferences window to close", lambda: not desktop.window_id("^Preferences$"))
+
+    check("the alert settings are in Preferences and write the settings moatd reads",
+          alert_preferences)
 
     def narrow():
         desktop.resize_window(wid, 360, 720)
