@@ -126,6 +126,8 @@ def run(desktop, out_dir):
         pill = wait_for(f"“Level {level} of 4” on the Overview",
                         lambda: in_window(a11y.find(name=f"Level {level} of 4", role="label")))
         assert pill, "no level on the Overview"
+        time.sleep(0.5)
+        desktop.screenshot(os.path.join(out_dir, "health-overview-1200.png"), wid)
         a11y.click(row, desktop, wid)
         wait_for("the Health page", lambda: [n for n in level_labels() if ":" in n.get_name()])
 
@@ -151,6 +153,10 @@ def run(desktop, out_dir):
         wait_for("the healthy checks, collapsed", lambda: in_window(
             a11y.find(role="label", contains="passed")) or
             not any(i[3] == "ok" for i in items))
+        x, y, w, h = desktop.window_geometry(wid)
+        desktop.xdotool("mousemove", str(x + w - 20), str(y + h - 80))
+        time.sleep(0.5)
+        desktop.screenshot(os.path.join(out_dir, "health-list-1200.png"), wid)
 
     check("the Health page shows the level below 4 and the problems by severity",
           shows_level_and_problems)
