@@ -374,6 +374,11 @@ update_buttons (MoatHealthPage *self)
                       item->screen[0] != '\0' && item->subject[0] != '\0' &&
                       g_strcmp0 (item->status, "ok") != 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "health.open-on-phone", running);
+  /* The one thing to do first: Fix It where Moat can, the phone's screen otherwise. */
+  if (problem && item->auto_fix)
+    gtk_widget_remove_css_class (self->phone_button, "suggested-action");
+  else
+    gtk_widget_add_css_class (self->phone_button, "suggested-action");
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "health.check-one",
                                  running && item != NULL && self->checking == 0);
   gtk_button_set_label (GTK_BUTTON (self->fix_check_button),
