@@ -382,6 +382,8 @@ def main():
                 elif name == "phone":
                     test_phone(m, f)
                 elif name == "email":
+                    # Its own moatd with a keyfile: this one goes first.
+                    m.stop()
                     skip = test_email(tmp)
                 else:
                     # Its own moatd, on the small disk: this one goes first.
