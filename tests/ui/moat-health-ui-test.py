@@ -18,6 +18,7 @@ health-360.png, health-360-fix.png and preferences-alerts.png under
 Exit status: 0 pass, 1 fail, 77 skip (no Xvfb, AT-SPI or build products)."""
 
 import importlib.util
+import json
 import os
 import shutil
 import sys
@@ -319,6 +320,47 @@ def run(desktop, phone, out_dir):
         assert desktop.window_geometry(wid)[2] == 360, "the Health page needs more than 360 px"
 
     check("the Health page works at 360 px", narrow)
+
+    def fix_it():
+        row = wait_for(f"the row “{target[5]}”",
+                       lambda: in_window(a11y.find(name=target[5], role="label")))[0]
+        a11y.scroll_into_view(row, desktop, wid, bottom=120)
+        a11y.click(row, desktop, wid)
+        fix = wait_for("Fix It", lambda: in_window(a11y.find(name="Fix It", role="push button")))[0]
+        a11y.click(fix, desktop, wid)
+        wait_for("the question", lambda: a11y.find(name="Let Moat Fix This?", role="label"))
+        # libadwaita 1.2 names a response "_Fix It Fix It".
+        response = wait_for("the dialog's Fix It", lambda: [
+            b for b in a11y.find(role="push button") if b.get_name().endswith(" Fix It")])[0]
+        time.sleep(0.3)
+        a11y.click(response)
+
+        def changed():
+            now = [i for i in desktop.call_moatd(MOAT1, "GetHealth", None)[0]
+                   if i[0] == target[0] and i[2] == target[2]]
+            return now and (now[0][3], now[0][6]) != (target[3], target[6]) and now[0]
+        after = wait_for("moatd to check it again", changed, timeout=60)
+        log(f"after the fix: {after[3]} “{after[6]}”")
+        # The toast says what moatd says it did, as recorded in its event.
+        def fixed_events():
+            desktop.call_moatd(MOAT1 + ".Testing", "Flush", None)
+            events = desktop.call_moatd(MOAT1, "ListEvents", GLib.Variant(
+                "(a{sv}tu)", ({"search": GLib.Variant("s", target[0])}, 0, 100)))[0]
+            return [e for e in events if e[6] == "fixed"]
+        fixed = wait_for(f"a “fixed” event for {target[0]}", fixed_events, timeout=10)
+        message = json.loads(fixed[0][7]).get("summary")
+        log(f"moatd: {message}")
+        assert not a11y.find(contains="Could not fix", role="label"), "Fix It failed"
+        wait_for(f"the toast “{message}”", lambda: a11y.find(name=message, role="label"),
+                 timeout=10)
+        wait_for("the page to show the new result", lambda: in_window(
+            a11y.find(name=after[6], role="label")), timeout=30)
+        if after[3] == "ok":
+            wait_for("Healthy", lambda: in_window(a11y.find(name="Healthy", role="label")))
+        time.sleep(0.5)
+        desktop.screenshot(os.path.join(out_dir, "health-360-fixed.png"), wid)
+
+    check("Fix It makes the change and the page shows the check's new result", fix_it)
 
     def quits_cleanly():
         desktop.app_action("quit")
