@@ -270,6 +270,18 @@ pretty_evidence (const char *evidence)
 
 /* ---- the level ---- */
 
+/* A moatd without health checks has no HealthLevel: not level 0. */
+static gboolean
+level_known (MoatHealthPage *self)
+{
+  g_autoptr(GVariant) value = NULL;
+
+  if (self->proxy == NULL || !is_running (self))
+    return FALSE;
+  value = g_dbus_proxy_get_cached_property (G_DBUS_PROXY (self->proxy), "HealthLevel");
+  return value != NULL;
+}
+
 static guint
 current_level (MoatHealthPage *self)
 {
@@ -281,7 +293,7 @@ current_level (MoatHealthPage *self)
 static void
 update_level (MoatHealthPage *self)
 {
-  gboolean known = self->proxy != NULL && is_running (self);
+  gboolean known = level_known (self);
   guint level = current_level (self);
   const char *summary = self->proxy != NULL ? moat_dbus_moat1_get_health_summary (self->proxy)
                                             : NULL;
@@ -1363,7 +1375,7 @@ moat_health_page_get_level (MoatHealthPage *self)
 {
   g_return_val_if_fail (MOAT_IS_HEALTH_PAGE (self), -1);
 
-  if (self->proxy == NULL || !is_running (self))
+  if (!level_known (self))
     return -1;
   return (int) current_level (self);
 }
@@ -1378,7 +1390,7 @@ moat_health_page_get_summary (MoatHealthPage *self)
 {
   g_return_val_if_fail (MOAT_IS_HEALTH_PAGE (self), NULL);
 
-  if (self->proxy == NULL || !is_running (self))
+  if (!level_known (self))
     return NULL;
   return moat_dbus_moat1_get_health_summary (self->proxy);
 }

@@ -172,6 +172,9 @@ def run(desktop, phone, out_dir):
         if first[4] in order:
             wait_for(f"its group “{order[first[4]]}”",
                      lambda: in_window(a11y.find(name=order[first[4]], role="label")))
+        if any(i[3] == "unknown" for i in items):
+            wait_for("Could Not Check", lambda: in_window(a11y.find(name="Could Not Check",
+                                                                    role="label")))
         wait_for("the healthy checks, collapsed", lambda: in_window(
             a11y.find(role="label", contains="passed")) or
             not any(i[3] == "ok" for i in items))
