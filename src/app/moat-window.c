@@ -7,6 +7,8 @@
 
 #include "moat-window.h"
 
+#include "moat-export-dialog.h"
+
 #include "moat-activity-page.h"
 #include "moat-debug.h"
 #include "moat-devices-page.h"
@@ -184,6 +186,32 @@ search_action (GtkWidget  *widget,
 }
 
 static void
+on_report_exported_cb (MoatExportDialog *dialog,
+                       const char       *path,
+                       MoatWindow       *self)
+{
+  g_autofree char *name = g_path_get_basename (path);
+  g_autofree char *text = g_strdup_printf (_("Exported the report to “%s”"), name);
+
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+}
+
+static void
+export_report_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
+{
+  MoatWindow *self = MOAT_WINDOW (widget);
+  MoatExportDialog *dialog;
+
+  if (self->client == NULL)
+    return;
+  dialog = moat_export_dialog_new (GTK_WINDOW (self), self->client);
+  g_signal_connect_object (dialog, "exported", G_CALLBACK (on_report_exported_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
 show_health_action (GtkWidget  *widget,
                     const char *action_name,
                     GVariant   *parameter)
@@ -285,6 +313,7 @@ moat_window_class_init (MoatWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.start-engine", NULL, start_engine_action);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
   gtk_widget_class_install_action (widget_class, "win.show-health", NULL, show_health_action);
+  gtk_widget_class_install_action (widget_class, "win.export-report", NULL, export_report_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK,
                                        "win.search", NULL);
 }
