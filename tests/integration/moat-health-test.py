@@ -88,12 +88,29 @@ class Moat:
                 self.proc.kill()
 
 
-def test_protection(m):
+def notifications(log):
+    if not os.path.exists(log):
+        return []
+    with open(log) as f:
+        return [json.loads(line) for line in f]
+
+
+def test_protection(m, notify_log):
     h = m.health()
     it = m.item(h, "moat.protection")
     eq((it["status"], it["severity"], it["auto_fix"]), ("problem", "high", True))
     assert it["steps"] and it["why"] and it["impact"], it
     eq(h["level"], 0)
+    if notify_log is not None:
+        # The first reminder goes out at once, and only once.
+        wait_for(lambda: [n for n in notifications(notify_log) if n["summary"] == it["title"]],
+                 10, "the reminder notification")
+        m.health()
+        time.sleep(1)
+        sent = [n for n in notifications(notify_log) if n["summary"] == it["title"]]
+        print("# reminder: %s: %s" % (sent[0]["summary"], sent[0]["body"]))
+        eq(len(sent), 1)
+        assert "Health page" in sent[0]["body"], sent
     print("# before: level %d, %s" % (h["level"], h["summary"]))
     out = m.ok("health", "fix", "moat.protection", "--yes")
     print("# fix: " + out.strip())
@@ -363,14 +380,25 @@ def main():
     print("1..%d" % len(tests))
     failed = 0
     m = None
+    notifier = None
+    notify_log = None
     try:
+        try:
+            import gi  # noqa: F401
+            notify_log = os.path.join(tmp, "notifications.log")
+            notifier = subprocess.Popen([sys.executable, os.path.join(
+                SOURCE, "tests", "integration", "fake-notifications.py"), "--log", notify_log],
+                stdout=subprocess.PIPE, text=True, env=env)
+            eq(notifier.stdout.readline().strip(), "READY")
+        except ImportError:
+            print("# no python3-gi: the reminder notification is not checked")
         m = Moat(tmp, os.path.join(tmp, "data"), env)
         for i, name in enumerate(tests, 1):
             t0 = time.monotonic()
             try:
                 skip = None
                 if name == "protection":
-                    test_protection(m)
+                    test_protection(m, notify_log)
                 elif name == "computer":
                     test_computer(m)
                 elif name == "service":
@@ -402,6 +430,9 @@ def main():
     finally:
         if m is not None:
             m.stop()
+        if notifier is not None:
+            notifier.terminate()
+            notifier.wait()
         f.cleanup()
         if failed:
             with open(os.path.join(tmp, "moatd.log")) as log:
