@@ -160,6 +160,38 @@ show_toast (MoatDevicesPage *self,
   adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), toast);
 }
 
+static void run_device_action (MoatDevicesPage *self, const char *serial, const char *action,
+                               const char *target);
+
+static void
+on_undo_disable_cb (AdwToast        *toast,
+                    MoatDevicesPage *self)
+{
+  run_device_action (self, g_object_get_data (G_OBJECT (toast), "moat-serial"), "enable-app",
+                     g_object_get_data (G_OBJECT (toast), "moat-package"));
+}
+
+/* A disabled app can be enabled again from its toast. */
+static void
+show_undo_toast (MoatDevicesPage *self,
+                 const char      *text,
+                 const char      *serial,
+                 const char      *package)
+{
+  GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
+  AdwToast *toast;
+
+  if (overlay == NULL)
+    return;
+  toast = adw_toast_new (text);
+  adw_toast_set_timeout (toast, 10);
+  adw_toast_set_button_label (toast, _("_Undo"));
+  g_object_set_data_full (G_OBJECT (toast), "moat-serial", g_strdup (serial), g_free);
+  g_object_set_data_full (G_OBJECT (toast), "moat-package", g_strdup (package), g_free);
+  g_signal_connect_object (toast, "button-clicked", G_CALLBACK (on_undo_disable_cb), self, 0);
+  adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), toast);
+}
+
 /* "Could not …: reason", without the D-Bus error name. */
 static void
 show_error_toast (MoatDevicesPage *self,
@@ -414,7 +446,9 @@ device_action_cb (GObject      *object,
       return;
     }
   g_variant_get (reply, "(&s)", &message);
-  if (message != NULL && message[0] != '\0')
+  if (g_strcmp0 (data->action, "disable-app") == 0 && message != NULL)
+    show_undo_toast (self, message, data->serial, data->target);
+  else if (message != NULL && message[0] != '\0')
     show_toast (self, message);
   queue_refresh (self);
 }
@@ -425,11 +459,16 @@ run_device_action (MoatDevicesPage *self,
                    const char      *action,
                    const char      *target)
 {
+  CallData *data;
+
   if (self->client == NULL)
     return;
+  data = call_data_new (self, serial);
+  data->action = g_strdup (action);
+  data->target = g_strdup (target);
   moat_client_call_async (self->client, "DeviceAction",
                           g_variant_new ("(sss)", serial, action, target),
-                          self->cancellable, device_action_cb, call_data_new (self, serial));
+                          self->cancellable, device_action_cb, data);
 }
 
 static void

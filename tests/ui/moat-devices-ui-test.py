@@ -313,6 +313,39 @@ def run(desktop, phone, out_dir):
 
     check("Stop App asks first, naming the app, then stops it on the phone", stop_app_confirmed)
 
+    def disable_app_and_undo():
+        findings = desktop.call_moatd(MOAT1, "GetDevicePosture", GLib.Variant("(s)", (phone.serial,)))[0]
+        finding = [f for f in findings if f[1] == "threat" and f[8]][0]
+        package = finding[8][0]
+
+        def disable_buttons():
+            return a11y.find(name=f"Disable App ({package})", role="push button")
+        if not disable_buttons():
+            row = wait_for("the finding's row", lambda: a11y.find(name=finding[4], role="label"))[0]
+            a11y.scroll_into_view(row, desktop, wid)
+            a11y.click(row, desktop, wid)
+        button = wait_for(f"Disable App for {package}", disable_buttons)[0]
+        a11y.scroll_into_view(button, desktop, wid)
+        a11y.click(button, desktop, wid)
+        wait_for("the question naming the app",
+                 lambda: a11y.find(contains=f"“{package}” stops and cannot run on", role="label"))
+        responses = wait_for("the dialog's Disable App", lambda: [
+            b for b in a11y.find(role="push button") if b.get_name().endswith(" Disable App")])
+        time.sleep(0.3)
+        a11y.click(responses[0])
+        wait_for(f"{package} disabled on the phone",
+                 lambda: package in phone.state().get("disabled_packages", []), timeout=30)
+        undo = wait_for("the toast's Undo", lambda: [
+            b for b in a11y.find(role="push button") if b.get_name().replace("_", "")
+            .startswith("Undo")])[0]
+        a11y.click(undo, desktop, wid)
+        wait_for(f"{package} enabled again", lambda: package not in phone.state().get(
+            "disabled_packages", []), timeout=30)
+        log(f"disabled then enabled again: {package}")
+
+    check("Disable App asks first, disables the app, and the toast's Undo enables it",
+          disable_app_and_undo)
+
     def protect_asks_first():
         switch = wait_for("Protect Web Traffic",
                           lambda: a11y.find(name="Protect Web Traffic", role="check box") or
