@@ -446,6 +446,29 @@ print_json (JsonNode *node)
   write_out ("\n");
 }
 
+/* A reply's first value, as JSON or as text, then done. */
+static void
+print_value (Ctl       *ctl,
+             GVariant  *value,
+             JsonNode *(*to_json) (GVariant *value),
+             void     (*append_text) (GString *out, GVariant *value))
+{
+  if (ctl->json)
+    {
+      g_autoptr(JsonNode) node = to_json (value);
+
+      print_json (node);
+    }
+  else
+    {
+      g_autoptr(GString) out = g_string_new (NULL);
+
+      append_text (out, value);
+      write_out (out->str);
+    }
+  done (ctl);
+}
+
 static void
 check_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 {
@@ -456,20 +479,7 @@ check_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   if (reply == NULL)
     return;
   g_variant_get (reply, "(@a{sv})", &dict);
-  if (ctl->json)
-    {
-      g_autoptr(JsonNode) node = moat_cli_check_to_json (dict);
-
-      print_json (node);
-    }
-  else
-    {
-      g_autoptr(GString) out = g_string_new (NULL);
-
-      moat_cli_append_check (out, dict);
-      write_out (out->str);
-    }
-  done (ctl);
+  print_value (ctl, dict, moat_cli_check_to_json, moat_cli_append_check);
 }
 
 static void
@@ -482,20 +492,7 @@ get_lists_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   if (reply == NULL)
     return;
   g_variant_get (reply, "(@aa{sv})", &lists);
-  if (ctl->json)
-    {
-      g_autoptr(JsonNode) node = moat_cli_lists_to_json (lists);
-
-      print_json (node);
-    }
-  else
-    {
-      g_autoptr(GString) out = g_string_new (NULL);
-
-      moat_cli_append_lists (out, lists);
-      write_out (out->str);
-    }
-  done (ctl);
+  print_value (ctl, lists, moat_cli_lists_to_json, moat_cli_append_lists);
 }
 
 /* For calls whose reply carries nothing to show. */
@@ -936,20 +933,7 @@ devices_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   if (reply == NULL)
     return;
   devices = g_variant_get_child_value (reply, 0);
-  if (ctl->json)
-    {
-      g_autoptr(JsonNode) node = moat_cli_devices_to_json (devices);
-
-      print_json (node);
-    }
-  else
-    {
-      g_autoptr(GString) out = g_string_new (NULL);
-
-      moat_cli_append_devices (out, devices);
-      write_out (out->str);
-    }
-  done (ctl);
+  print_value (ctl, devices, moat_cli_devices_to_json, moat_cli_append_devices);
 }
 
 static void
@@ -962,20 +946,7 @@ posture_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   if (reply == NULL)
     return;
   findings = g_variant_get_child_value (reply, 0);
-  if (ctl->json)
-    {
-      g_autoptr(JsonNode) node = moat_cli_posture_to_json (findings);
-
-      print_json (node);
-    }
-  else
-    {
-      g_autoptr(GString) out = g_string_new (NULL);
-
-      moat_cli_append_posture (out, findings);
-      write_out (out->str);
-    }
-  done (ctl);
+  print_value (ctl, findings, moat_cli_posture_to_json, moat_cli_append_posture);
 }
 
 static void
