@@ -748,6 +748,8 @@ rebuild_list (MoatHealthPage *self)
 
 /* ---- refreshing ---- */
 
+static void get_devices_cb (GObject *object, GAsyncResult *result, gpointer user_data);
+
 static void
 get_health_cb (GObject      *object,
                GAsyncResult *result,
@@ -790,6 +792,20 @@ get_health_cb (GObject      *object,
   rebuild_list (self);
   populate_fix_page (self);
   update_page_badge (self);
+
+  /* The phones' names, only when there are phone items: asking moatd for its
+   * phones starts the adb server, which opening Moat should not do. */
+  for (guint i = 0; i < self->items->len; i++)
+    {
+      HealthItem *item = g_ptr_array_index (self->items, i);
+
+      if (g_strcmp0 (item->area, "phone") == 0)
+        {
+          moat_client_call_async (self->client, "GetDevices", NULL, self->refresh_cancellable,
+                                  get_devices_cb, self);
+          break;
+        }
+    }
 }
 
 static void
@@ -839,8 +855,6 @@ refresh (MoatHealthPage *self)
   self->refresh_cancellable = g_cancellable_new ();
   moat_client_call_async (self->client, "GetHealth", NULL, self->refresh_cancellable,
                           get_health_cb, self);
-  moat_client_call_async (self->client, "GetDevices", NULL, self->refresh_cancellable,
-                          get_devices_cb, self);
 }
 
 static gboolean

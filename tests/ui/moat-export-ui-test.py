@@ -60,6 +60,24 @@ def main():
     return 1 if failed else 0
 
 
+def adb_servers_of(tmp):
+    """adb servers started from this test's desktop (its HOME)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().split(b"\0")
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                env = f.read()
+        except OSError:
+            continue
+        if cmd and os.path.basename(cmd[0]) == b"adb" and tmp.encode() in env:
+            found.append(pid)
+    return found
+
+
 def run(desktop, source_root, out_dir):
     from gi.repository import GLib
 
@@ -73,6 +91,9 @@ def run(desktop, source_root, out_dir):
     wid = wait_for("the moat window", desktop.window_id, timeout=30)
     tmp = tempfile.mkdtemp(prefix="moat-export-", dir=desktop.tmp)
     checker = os.path.join(source_root, "tests", "report", "check-report.py")
+
+    def adb_servers():
+        return adb_servers_of(desktop.tmp)
     schema = os.path.join(source_root, "data", "report", "moat-report.schema.json")
 
     def export(path, choose_html, phones_off, shot):
@@ -141,7 +162,19 @@ def run(desktop, source_root, out_dir):
         pages = subprocess.run(["pdfinfo", path], capture_output=True, text=True).stdout
         log(pages)
         assert "Pages:" in pages
+
+    def no_adb_server():
+        """Opening Moat, its Health page and a report without the phones
+        start no adb server: only looking at the phones does."""
+        mine = adb_servers()
+        assert not mine, f"adb servers started by this test's moat: {mine}"
+    check("no adb server is started without looking at the phones", no_adb_server)
+
     check("Export Report writes a PDF", pdf_with_everything)
+    # A report with the phones asks moatd for them, which starts an adb
+    # server: not left behind.
+    for pid in adb_servers():
+        os.kill(int(pid), 15)
     del schema
 
 
